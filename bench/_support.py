@@ -1,0 +1,48 @@
+"""Shared set-up for benchmarks: a throw-away PostgreSQL database and a seeded company."""
+
+import argparse
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from core.actor import Actor
+from core.companies import service as companies
+from core.database import upgrade_schema
+from core.users import service as users
+from db import Database
+
+DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL,
+                        help="administrative connection; a scratch database is created and dropped")
+
+
+@contextmanager
+def scratch_postgres(admin_url: str) -> Iterator[Database]:
+    """A new, migrated PostgreSQL database that is dropped afterwards."""
+    name = f"adflow_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    database = Database(make_url(admin_url).set(database=name).render_as_string(hide_password=False))
+    try:
+        upgrade_schema(database)
+        yield database
+    finally:
+        database.dispose()
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def bench_company(database: Database, name: str = "Bench Co") -> Actor:
+    with database.session_scope() as session:
+        company = companies.create(session, name)
+        user = users.create(session, company, {"username": "bench", "email": "bench@bench.test",
+                                               "password": "bench-password", "role": "admin"})
+        return Actor.for_user(user)

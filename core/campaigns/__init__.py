@@ -1,0 +1,1 @@
+"""Cross-platform campaigns: create, edit, status, platforms and their budget split."""

@@ -1,0 +1,1 @@
+"""Companies: the tenants. Every other row belongs to one."""

@@ -1,0 +1,68 @@
+"""Settings: the one reader of the environment.
+
+Every process (app, API, scheduler, CLI) asks `get_settings()`; nothing else reads os.environ.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEVELOPMENT_SECRET_KEY = "adflow-development-secret-do-not-use-in-production"
+
+
+class ConfigurationError(RuntimeError):
+    """The environment describes a configuration the product refuses to run with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ADFLOW_", extra="ignore", populate_by_name=True)
+
+    env: Literal["development", "production"] = "development"
+    data_dir: Path = PROJECT_ROOT / "data"
+    database_url: str = Field(default="", validation_alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
+
+    app_host: str = "127.0.0.1"
+    app_port: int = Field(default=8501, ge=1, le=65535)
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8000, ge=1, le=65535)
+
+    # bcrypt work factor: 12 in production; tests lower it so that creating users is quick.
+    bcrypt_rounds: int = Field(default=12, ge=4, le=16)
+
+    # The simulator stands in for the live ad platforms; its seed makes the demo reproducible.
+    simulator_seed: int = 7
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _fill_defaults(self) -> "Settings":
+        if not self.database_url:
+            self.database_url = f"sqlite:///{self.data_dir / 'adflow.sqlite3'}"
+        if not self.redis_url:
+            self.redis_url = None
+        return self
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    def check_production_ready(self) -> None:
+        """Refuse to serve production traffic with a secret anybody can read in the repository."""
+        secret = self.secret_key.get_secret_value()
+        if self.is_production and (secret == DEVELOPMENT_SECRET_KEY or len(secret) < 32):
+            raise ConfigurationError(
+                "ADFLOW_ENV=production needs ADFLOW_SECRET_KEY set to a random value of at least "
+                "32 characters (for example: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+
+
+@lru_cache
+def get_settings() -> Settings:
+    settings = Settings()
+    settings.check_production_ready()
+    return settings

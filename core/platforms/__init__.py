@@ -1,0 +1,1 @@
+"""Ad platforms: the connector protocol, the simulator that stands in for live APIs, CSV import."""

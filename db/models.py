@@ -1,0 +1,290 @@
+"""The tables of DESIGN.md §3. Money is Numeric(14, 2); timestamps are UTC; metrics are daily."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Computed,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base
+from db.types import Count, JSONDocument, Money, UTCDateTime, utcnow
+
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+def _ratio(numerator: str, denominator: str) -> Computed:
+    """A stored per-day ratio; undefined (NULL) when the denominator is zero, as DESIGN.md says."""
+    return Computed(
+        f"CASE WHEN {denominator} > 0 THEN CAST({numerator} AS FLOAT) / {denominator} END",
+        persisted=True,
+    )
+
+
+class Company(Base):
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # Thresholds, autopilot and notification channels; read through core, never raw.
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    users: Mapped[list["User"]] = relationship(back_populates="company")
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str] = mapped_column(String(100))
+    role: Mapped[str] = mapped_column(String(16))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    company: Mapped[Company] = relationship(back_populates="users")
+
+
+class Campaign(Base):
+    __tablename__ = "campaigns"
+    __table_args__ = (
+        Index("ix_campaigns_company_status", "company_id", "status"),
+        Index("ix_campaigns_company_name", "company_id", "name"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    objective: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    total_budget: Mapped[Decimal] = mapped_column(Money)
+    spent_budget: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    daily_budget: Mapped[Decimal] = mapped_column(Money)
+    target_cpa: Mapped[Decimal | None] = mapped_column(Money)
+    target_roas: Mapped[float | None] = mapped_column(Float)
+    start_date: Mapped[date] = mapped_column(Date)
+    end_date: Mapped[date | None] = mapped_column(Date)
+    target_audience: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    autopilot: Mapped[bool] = mapped_column(Boolean, default=False)
+    performance_score: Mapped[float | None] = mapped_column(Float)
+    # Roll-ups of metrics_history, refreshed whenever a campaign's metrics change.
+    impressions: Mapped[int] = mapped_column(BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversions: Mapped[Decimal] = mapped_column(Count, default=Decimal("0"))
+    revenue: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    ctr: Mapped[float | None] = mapped_column(Float)
+    cpc: Mapped[float | None] = mapped_column(Float)
+    cpa: Mapped[float | None] = mapped_column(Float)
+    roas: Mapped[float | None] = mapped_column(Float)
+    last_optimization: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    platform_campaigns: Mapped[list["PlatformCampaign"]] = relationship(
+        back_populates="campaign", order_by="PlatformCampaign.platform"
+    )
+
+    @hybrid_property
+    def remaining_budget(self) -> Decimal:
+        return self.total_budget - self.spent_budget
+
+
+class PlatformCampaign(Base):
+    """A campaign's presence on one platform (a placement)."""
+
+    __tablename__ = "platform_campaigns"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "platform"),
+        UniqueConstraint("company_id", "platform", "external_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    # The platform's own id for this campaign (DESIGN.md calls it platform_campaign_id).
+    external_id: Mapped[str] = mapped_column(String(200))
+    data_source: Mapped[str] = mapped_column(String(16))
+    allocated_budget: Mapped[Decimal] = mapped_column(Money)  # daily
+    spent_budget: Mapped[Decimal] = mapped_column(Money, default=Decimal("0.00"))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    performance_score: Mapped[float | None] = mapped_column(Float)
+    platform_metrics: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    last_synced: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    campaign: Mapped[Campaign] = relationship(back_populates="platform_campaigns")
+
+
+class MetricsHistory(Base):
+    """One day of one placement. Ratios are derived by the database, so they can never drift."""
+
+    __tablename__ = "metrics_history"
+    __table_args__ = (UniqueConstraint("platform_campaign_id", "date"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    platform_campaign_id: Mapped[int] = mapped_column(ForeignKey("platform_campaigns.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    impressions: Mapped[int] = mapped_column(BigInteger)
+    clicks: Mapped[int] = mapped_column(BigInteger)
+    conversions: Mapped[Decimal] = mapped_column(Count)
+    spend: Mapped[Decimal] = mapped_column(Money)
+    revenue: Mapped[Decimal] = mapped_column(Money)
+    ctr: Mapped[float | None] = mapped_column(Float, _ratio("clicks", "impressions"))
+    cpc: Mapped[float | None] = mapped_column(Float, _ratio("spend", "clicks"))
+    cpa: Mapped[float | None] = mapped_column(Float, _ratio("spend", "conversions"))
+    roas: Mapped[float | None] = mapped_column(Float, _ratio("revenue", "spend"))
+    performance_score: Mapped[float | None] = mapped_column(Float)
+
+
+class Recommendation(Base):
+    __tablename__ = "recommendations"
+    __table_args__ = (
+        Index("ix_recommendations_company_status", "company_id", "status"),
+        Index("ix_recommendations_campaign_status", "campaign_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    platform_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_campaigns.id", ondelete="CASCADE")
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    params: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    reason: Mapped[str] = mapped_column(Text)
+    confidence: Mapped[float] = mapped_column(Float)
+    expected_impact: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class OptimizationLog(Base):
+    """One action taken on a campaign, by a person or by the scheduler, with before and after."""
+
+    __tablename__ = "optimization_logs"
+    __table_args__ = (Index("ix_optimization_logs_company_performed", "company_id", "performed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    platform_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_campaigns.id", ondelete="CASCADE")
+    )
+    recommendation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    before_state: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    after_state: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    confidence_score: Mapped[float | None] = mapped_column(Float)
+    success: Mapped[bool] = mapped_column(Boolean)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    performed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    performed_by: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # An undo is itself a log row pointing at the action it reversed.
+    undo_of_id: Mapped[int | None] = mapped_column(ForeignKey("optimization_logs.id"))
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Alert(Base):
+    __tablename__ = "alerts"
+    __table_args__ = (
+        Index("ix_alerts_company_status", "company_id", "status"),
+        UniqueConstraint("platform_campaign_id", "date", "metric"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    platform_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("platform_campaigns.id", ondelete="CASCADE")
+    )
+    date: Mapped[date] = mapped_column(Date)
+    severity: Mapped[str] = mapped_column(String(16))
+    metric: Mapped[str] = mapped_column(String(32))
+    observed: Mapped[float | None] = mapped_column(Float)
+    expected: Mapped[float | None] = mapped_column(Float)
+    anomaly_score: Mapped[float] = mapped_column(Float)
+    message: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """A key for the REST API. Only its SHA-256 is stored, with a short prefix to recognise it."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JobRun(Base):
+    __tablename__ = "job_runs"
+    __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(64))
+    company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class SimulatorPlacement(Base):
+    """The simulated ad platforms' own record of a placement: its budget and status over time.
+
+    This is the platform's side of the fence, kept here only because the simulator has no server
+    of its own. core/optimizer never reads it.
+    """
+
+    __tablename__ = "simulator_placements"
+    __table_args__ = (UniqueConstraint("platform", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    external_id: Mapped[str] = mapped_column(String(200))
+    # Optional overrides of the placement's hidden character (the demo uses them).
+    traits: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # [[iso_date, daily_budget, is_active], ...] in date order: what was in effect from each day on.
+    schedule: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
