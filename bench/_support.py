@@ -18,8 +18,11 @@ DEFAULT_ADMIN_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
 
 
 def postgres_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--postgres-url", default=DEFAULT_ADMIN_URL,
-                        help="administrative connection; a scratch database is created and dropped")
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_ADMIN_URL,
+        help="administrative connection; a scratch database is created and dropped",
+    )
 
 
 @contextmanager
@@ -43,6 +46,9 @@ def scratch_postgres(admin_url: str) -> Iterator[Database]:
 def bench_company(database: Database, name: str = "Bench Co") -> Actor:
     with database.session_scope() as session:
         company = companies.create(session, name)
-        user = users.create(session, company, {"username": "bench", "email": "bench@bench.test",
-                                               "password": "bench-password", "role": "admin"})
+        user = users.create(
+            session,
+            company,
+            {"username": "bench", "email": "bench@bench.test", "password": "bench-password", "role": "admin"},
+        )
         return Actor.for_user(user)

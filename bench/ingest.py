@@ -29,27 +29,63 @@ def make_rows(placement_ids: list[int], days: int, seed: int = 1) -> pd.DataFram
     clicks = rng.binomial(impressions, 0.02)
     conversions = rng.binomial(clicks, 0.05).astype(float)
     spend = np.round(impressions * rng.uniform(0.004, 0.02, n), 2)
-    return pd.DataFrame({
-        "platform_campaign_id": np.repeat(placement_ids, days),
-        "date": np.tile([first + timedelta(days=i) for i in range(days)], len(placement_ids)),
-        "impressions": impressions, "clicks": clicks, "conversions": conversions, "spend": spend,
-        "revenue": np.round(conversions * rng.uniform(20, 120, n), 2),
-    })
+    return pd.DataFrame(
+        {
+            "platform_campaign_id": np.repeat(placement_ids, days),
+            "date": np.tile([first + timedelta(days=i) for i in range(days)], len(placement_ids)),
+            "impressions": impressions,
+            "clicks": clicks,
+            "conversions": conversions,
+            "spend": spend,
+            "revenue": np.round(conversions * rng.uniform(20, 120, n), 2),
+        }
+    )
 
 
 def create_placements(database, actor, count: int) -> list[int]:
     with database.session_scope() as session:
-        campaign_ids = session.scalars(insert(Campaign).returning(Campaign.id), [
-            {"company_id": actor.company_id, "name": f"Bench {i}", "objective": "conversions",
-             "status": "active", "total_budget": 100000, "daily_budget": 100, "start_date": date(2024, 1, 1),
-             "description": "", "target_audience": {}, "autopilot": False, "impressions": 0, "clicks": 0,
-             "conversions": 0, "revenue": 0, "spent_budget": 0}
-            for i in range(count)]).all()
-        return list(session.scalars(insert(PlatformCampaign).returning(PlatformCampaign.id), [
-            {"company_id": actor.company_id, "campaign_id": cid, "platform": "facebook",
-             "external_id": f"b{cid}", "data_source": "import", "allocated_budget": 100, "spent_budget": 0,
-             "is_active": True, "platform_metrics": {}}
-            for cid in campaign_ids]).all())
+        campaign_ids = session.scalars(
+            insert(Campaign).returning(Campaign.id),
+            [
+                {
+                    "company_id": actor.company_id,
+                    "name": f"Bench {i}",
+                    "objective": "conversions",
+                    "status": "active",
+                    "total_budget": 100000,
+                    "daily_budget": 100,
+                    "start_date": date(2024, 1, 1),
+                    "description": "",
+                    "target_audience": {},
+                    "autopilot": False,
+                    "impressions": 0,
+                    "clicks": 0,
+                    "conversions": 0,
+                    "revenue": 0,
+                    "spent_budget": 0,
+                }
+                for i in range(count)
+            ],
+        ).all()
+        return list(
+            session.scalars(
+                insert(PlatformCampaign).returning(PlatformCampaign.id),
+                [
+                    {
+                        "company_id": actor.company_id,
+                        "campaign_id": cid,
+                        "platform": "facebook",
+                        "external_id": f"b{cid}",
+                        "data_source": "import",
+                        "allocated_budget": 100,
+                        "spent_budget": 0,
+                        "is_active": True,
+                        "platform_metrics": {},
+                    }
+                    for cid in campaign_ids
+                ],
+            ).all()
+        )
 
 
 def timed_upsert(database, actor, frame: pd.DataFrame) -> float:
@@ -69,7 +105,8 @@ def timed_copy(database, frame: pd.DataFrame) -> float:
     raw = database.engine.raw_connection()
     try:
         raw.cursor().copy_expert(
-            f"COPY metrics_history ({', '.join(FRAME_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buffer)
+            f"COPY metrics_history ({', '.join(FRAME_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buffer
+        )
         raw.commit()
     finally:
         raw.close()

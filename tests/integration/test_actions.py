@@ -25,25 +25,47 @@ class RefusingPlatform:
 
 
 def active_campaign(session: Session, tenant: Tenant, connectors: Connectors) -> Campaign:
-    return campaigns.create(session, tenant.marketer, {
-        "name": "Steered", "total_budget": "9000", "daily_budget": "100.00", "start_date": "2026-10-01",
-        "platforms": ["google_ads", "facebook"], "status": "active",
-        "budget_split": {"google_ads": "60.00", "facebook": "40.00"}}, connectors=connectors)
+    return campaigns.create(
+        session,
+        tenant.marketer,
+        {
+            "name": "Steered",
+            "total_budget": "9000",
+            "daily_budget": "100.00",
+            "start_date": "2026-10-01",
+            "platforms": ["google_ads", "facebook"],
+            "status": "active",
+            "budget_split": {"google_ads": "60.00", "facebook": "40.00"},
+        },
+        connectors=connectors,
+    )
 
 
 def placement_ids(campaign: Campaign) -> dict[str, str]:
     return {p.platform: str(p.id) for p in campaign.platform_campaigns}
 
 
-def test_apply_logs_before_and_after_and_undo_puts_it_back(session: Session, tenant: Tenant,
-                                                           connectors: Connectors) -> None:
+def test_apply_logs_before_and_after_and_undo_puts_it_back(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
     campaign = active_campaign(session, tenant, connectors)
     ids = placement_ids(campaign)
-    move = {"placements": {ids["google_ads"]: {"allocated_budget": "80.00"},
-                           ids["facebook"]: {"allocated_budget": "20.00"}}}
+    move = {
+        "placements": {
+            ids["google_ads"]: {"allocated_budget": "80.00"},
+            ids["facebook"]: {"allocated_budget": "20.00"},
+        }
+    }
 
-    log = actions.apply_change(session, tenant.marketer, campaign, move, action="reallocate",
-                               reason="Google converts cheaper", connectors=connectors)
+    log = actions.apply_change(
+        session,
+        tenant.marketer,
+        campaign,
+        move,
+        action="reallocate",
+        reason="Google converts cheaper",
+        connectors=connectors,
+    )
 
     assert log.success and log.performed_by == "acme-marketer"
     assert log.before_state["placements"][ids["google_ads"]] == {"allocated_budget": "60.00"}
@@ -55,7 +77,9 @@ def test_apply_logs_before_and_after_and_undo_puts_it_back(session: Session, ten
 
     assert undo.success and undo.undo_of_id == log.id and log.undone_at is not None
     assert {p.platform: p.allocated_budget for p in campaign.platform_campaigns} == {
-        "google_ads": Decimal("60.00"), "facebook": Decimal("40.00")}
+        "google_ads": Decimal("60.00"),
+        "facebook": Decimal("40.00"),
+    }
     remote = {c.external_id: c.daily_budget for c in connectors.for_platform("facebook").list_campaigns()}
     assert remote[f"c{campaign.id}-facebook"] == Decimal("40.00")
     with pytest.raises(Conflict, match="already undone"):
@@ -64,15 +88,21 @@ def test_apply_logs_before_and_after_and_undo_puts_it_back(session: Session, ten
         actions.undo(session, tenant.marketer, undo.id, connectors=connectors)
 
 
-def test_a_platform_failure_changes_nothing_and_is_logged(session: Session, tenant: Tenant,
-                                                          connectors: Connectors) -> None:
+def test_a_platform_failure_changes_nothing_and_is_logged(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
     campaign = active_campaign(session, tenant, connectors)
     ids = placement_ids(campaign)
     refusing = Connectors(session, factory=lambda _session, platform: RefusingPlatform(platform), today=TODAY)
 
-    log = actions.apply_change(session, tenant.marketer, campaign,
-                               {"placements": {ids["google_ads"]: {"is_active": False}}},
-                               action="pause_placement", connectors=refusing)
+    log = actions.apply_change(
+        session,
+        tenant.marketer,
+        campaign,
+        {"placements": {ids["google_ads"]: {"is_active": False}}},
+        action="pause_placement",
+        connectors=refusing,
+    )
 
     assert not log.success
     assert "quota exceeded" in log.error_message
@@ -82,8 +112,9 @@ def test_a_platform_failure_changes_nothing_and_is_logged(session: Session, tena
         actions.undo(session, tenant.marketer, log.id, connectors=connectors)
 
 
-def test_undo_refuses_when_the_campaign_changed_since(session: Session, tenant: Tenant,
-                                                      connectors: Connectors) -> None:
+def test_undo_refuses_when_the_campaign_changed_since(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
     campaign = active_campaign(session, tenant, connectors)
     first = campaigns.set_status(session, tenant.marketer, campaign.id, "paused", connectors=connectors)
     campaigns.set_status(session, tenant.marketer, first.id, "active", connectors=connectors)
@@ -95,8 +126,9 @@ def test_undo_refuses_when_the_campaign_changed_since(session: Session, tenant: 
     assert campaign.status == "paused"
 
 
-def test_history_is_private_and_viewers_cannot_undo(session: Session, tenant: Tenant, other_tenant: Tenant,
-                                                    connectors: Connectors) -> None:
+def test_history_is_private_and_viewers_cannot_undo(
+    session: Session, tenant: Tenant, other_tenant: Tenant, connectors: Connectors
+) -> None:
     campaign = active_campaign(session, tenant, connectors)
     campaigns.set_status(session, tenant.marketer, campaign.id, "paused", connectors=connectors)
     [log] = actions.get_all(session, tenant.viewer).items

@@ -20,15 +20,20 @@ def table(session: Session, model: type, *exclude: str) -> pd.DataFrame:
 def test_seed_demo_twice_gives_the_same_rows(session: Session) -> None:
     seed_demo(session, today=TODAY)
     session.flush()
-    first = {m: table(session, m, "created_at", "updated_at", "last_synced", "last_login", "password_hash")
-             for m in (User, Campaign, PlatformCampaign, MetricsHistory, SimulatorPlacement)}
+    first = {
+        m: table(session, m, "created_at", "updated_at", "last_synced", "last_login", "password_hash")
+        for m in (User, Campaign, PlatformCampaign, MetricsHistory, SimulatorPlacement)
+    }
 
     seed_demo(session, today=TODAY)
     session.flush()
 
     for model, frame in first.items():
-        pd.testing.assert_frame_equal(frame, table(session, model, "created_at", "updated_at", "last_synced",
-                                                   "last_login", "password_hash"), obj=model.__name__)
+        pd.testing.assert_frame_equal(
+            frame,
+            table(session, model, "created_at", "updated_at", "last_synced", "last_login", "password_hash"),
+            obj=model.__name__,
+        )
 
 
 def test_the_demo_has_something_real_to_show(session: Session) -> None:
@@ -39,7 +44,14 @@ def test_the_demo_has_something_real_to_show(session: Session) -> None:
     assert viewer.role == "viewer" and viewer.company_id == demo.company_id == summary.company_id
     assert summary.campaigns >= 12
     placements = queries.rollup(session, demo, by="placement")
-    assert set(placements["platform"]) == {"google_ads", "facebook", "instagram", "linkedin", "twitter", "tiktok"}
+    assert set(placements["platform"]) == {
+        "google_ads",
+        "facebook",
+        "instagram",
+        "linkedin",
+        "twitter",
+        "tiktok",
+    }
     days = queries.rollup(session, demo, by="day")
     assert days["date"].max() == TODAY - timedelta(days=1)
     assert days["date"].min() == TODAY - timedelta(days=HISTORY_DAYS)

@@ -18,9 +18,18 @@ DAY = date(2026, 10, 5)  # a Monday
 
 
 def two_placements(session: Session, tenant: Tenant, connectors: Connectors) -> tuple[int, int]:
-    campaign = campaigns.create(session, tenant.marketer, {
-        "name": "Metrics", "total_budget": "10000", "daily_budget": "100", "start_date": "2026-10-01",
-        "platforms": ["google_ads", "facebook"]}, connectors=connectors)
+    campaign = campaigns.create(
+        session,
+        tenant.marketer,
+        {
+            "name": "Metrics",
+            "total_budget": "10000",
+            "daily_budget": "100",
+            "start_date": "2026-10-01",
+            "platforms": ["google_ads", "facebook"],
+        },
+        connectors=connectors,
+    )
     google, facebook = sorted(campaign.platform_campaigns, key=lambda p: p.platform != "google_ads")
     return google.id, facebook.id
 
@@ -28,19 +37,28 @@ def two_placements(session: Session, tenant: Tenant, connectors: Connectors) -> 
 def rows(pc_id: int, days: int, **values: float) -> pd.DataFrame:
     base = {"impressions": 1000, "clicks": 50, "conversions": 5, "spend": 100.0, "revenue": 300.0}
     base.update(values)
-    return pd.DataFrame([{"platform_campaign_id": pc_id, "date": DAY + timedelta(days=i), **base}
-                         for i in range(days)])
+    return pd.DataFrame(
+        [{"platform_campaign_id": pc_id, "date": DAY + timedelta(days=i), **base} for i in range(days)]
+    )
 
 
 def stored(session: Session) -> pd.DataFrame:
-    return pd.read_sql(select(MetricsHistory.platform_campaign_id, MetricsHistory.date, MetricsHistory.clicks,
-                              MetricsHistory.spend, MetricsHistory.cpa, MetricsHistory.ctr)
-                       .order_by(MetricsHistory.platform_campaign_id, MetricsHistory.date),
-                       session.connection())
+    return pd.read_sql(
+        select(
+            MetricsHistory.platform_campaign_id,
+            MetricsHistory.date,
+            MetricsHistory.clicks,
+            MetricsHistory.spend,
+            MetricsHistory.cpa,
+            MetricsHistory.ctr,
+        ).order_by(MetricsHistory.platform_campaign_id, MetricsHistory.date),
+        session.connection(),
+    )
 
 
-def test_upserting_the_same_days_twice_changes_nothing(session: Session, tenant: Tenant,
-                                                       connectors: Connectors) -> None:
+def test_upserting_the_same_days_twice_changes_nothing(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
     google, _ = two_placements(session, tenant, connectors)
     upsert_daily(session, tenant.marketer, rows(google, 7))
     first = stored(session)
@@ -59,22 +77,26 @@ def test_reimporting_a_day_replaces_it(session: Session, tenant: Tenant, connect
     assert data["cpa"].tolist()[:2] == [8.0, 8.0]
 
 
-def test_a_zero_denominator_is_stored_as_null(session: Session, tenant: Tenant, connectors: Connectors) -> None:
+def test_a_zero_denominator_is_stored_as_null(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
     google, _ = two_placements(session, tenant, connectors)
     upsert_daily(session, tenant.marketer, rows(google, 1, impressions=0, clicks=0, conversions=0))
     data = stored(session)
     assert data["cpa"].isna().all() and data["ctr"].isna().all()
 
 
-def test_large_frames_take_the_bulk_path_and_agree(session: Session, tenant: Tenant,
-                                                   connectors: Connectors) -> None:
+def test_large_frames_take_the_bulk_path_and_agree(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
     google, facebook = two_placements(session, tenant, connectors)
     big = pd.concat([rows(google, 3000, clicks=7), rows(facebook, 3000, spend=1.23)], ignore_index=True)
     result = upsert_daily(session, tenant.marketer, big)
     again = upsert_daily(session, tenant.marketer, big)
     assert result.rows == again.rows == 6000
-    total = session.execute(select(func.count(), func.sum(MetricsHistory.clicks),
-                                   func.sum(MetricsHistory.spend))).one()
+    total = session.execute(
+        select(func.count(), func.sum(MetricsHistory.clicks), func.sum(MetricsHistory.spend))
+    ).one()
     assert total[0] == 6000
     assert total[1] == 3000 * 7 + 3000 * 50
     assert float(total[2]) == pytest.approx(3000 * 100 + 3000 * 1.23)
@@ -92,10 +114,16 @@ def test_a_bad_row_refuses_everything(session: Session, tenant: Tenant, connecto
 
 def test_rollups_are_ratios_of_sums(session: Session, tenant: Tenant, connectors: Connectors) -> None:
     google, facebook = two_placements(session, tenant, connectors)
-    upsert_daily(session, tenant.marketer, pd.concat([
-        rows(google, 1, conversions=1, spend=10.0),        # CPA 10
-        rows(facebook, 1, conversions=9, spend=90.0 * 9),  # CPA 810
-    ]))
+    upsert_daily(
+        session,
+        tenant.marketer,
+        pd.concat(
+            [
+                rows(google, 1, conversions=1, spend=10.0),  # CPA 10
+                rows(facebook, 1, conversions=9, spend=90.0 * 9),  # CPA 810
+            ]
+        ),
+    )
     campaign = session.get(Campaign, session.get(PlatformCampaign, google).campaign_id)
     assert campaign.cpa == pytest.approx((10 + 810) / 10)  # not the mean of 10 and 810
     assert float(campaign.spent_budget) == 820.0
@@ -107,8 +135,9 @@ def test_rollups_are_ratios_of_sums(session: Session, tenant: Tenant, connectors
     assert total.loc[0, "cpa"] == pytest.approx(82.0)
 
 
-def test_rollups_by_day_week_campaign_and_placement(session: Session, tenant: Tenant,
-                                                    connectors: Connectors) -> None:
+def test_rollups_by_day_week_campaign_and_placement(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
     google, facebook = two_placements(session, tenant, connectors)
     upsert_daily(session, tenant.marketer, pd.concat([rows(google, 14), rows(facebook, 10, conversions=0)]))
 
@@ -126,8 +155,9 @@ def test_rollups_by_day_week_campaign_and_placement(session: Session, tenant: Te
     assert one_day.loc[0, "spend"] == 100.0
 
 
-def test_metrics_stay_inside_their_company(session: Session, tenant: Tenant, other_tenant: Tenant,
-                                           connectors: Connectors) -> None:
+def test_metrics_stay_inside_their_company(
+    session: Session, tenant: Tenant, other_tenant: Tenant, connectors: Connectors
+) -> None:
     google, _ = two_placements(session, tenant, connectors)
     upsert_daily(session, tenant.marketer, rows(google, 3))
     with pytest.raises(ValidationError, match="unknown placement"):
@@ -137,4 +167,6 @@ def test_metrics_stay_inside_their_company(session: Session, tenant: Tenant, oth
     assert queries.rollup(session, other_tenant.admin).loc[0, "spend"] == 0
     assert queries.rollup(session, other_tenant.admin, by="campaign").empty
     assert queries.daily_by_placement(session, other_tenant.admin, start=DAY, end=DAY).empty
-    assert len(queries.daily_by_placement(session, tenant.viewer, start=DAY, end=DAY + timedelta(days=9))) == 3
+    assert (
+        len(queries.daily_by_placement(session, tenant.viewer, start=DAY, end=DAY + timedelta(days=9))) == 3
+    )

@@ -16,7 +16,17 @@ def test_models_and_migrations_agree(database: Database) -> None:
 
 def test_head_has_every_table_of_the_design(database: Database) -> None:
     tables = set(inspect(database.engine).get_table_names())
-    assert {"companies", "users", "campaigns", "platform_campaigns", "metrics_history", "optimization_logs",
-            "recommendations", "alerts", "api_keys", "job_runs"} <= tables
+    assert {
+        "companies",
+        "users",
+        "campaigns",
+        "platform_campaigns",
+        "metrics_history",
+        "optimization_logs",
+        "recommendations",
+        "alerts",
+        "api_keys",
+        "job_runs",
+    } <= tables
     unique = inspect(database.engine).get_unique_constraints("metrics_history")
     assert any(u["column_names"] == ["platform_campaign_id", "date"] for u in unique)

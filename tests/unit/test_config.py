@@ -30,7 +30,10 @@ def test_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setenv("ADFLOW_ENV", "production")
     settings = Settings()
     assert (settings.database_url, settings.redis_url, settings.env) == (
-        "postgresql+psycopg2://u@h/db", "redis://127.0.0.1:6379/0", "production")
+        "postgresql+psycopg2://u@h/db",
+        "redis://127.0.0.1:6379/0",
+        "production",
+    )
 
 
 def test_nothing_but_the_settings_reads_the_environment() -> None:

@@ -17,13 +17,24 @@ def test_a_zero_denominator_is_undefined_never_zero_or_infinite() -> None:
     assert ratio(None, 3) is None
     assert ratio(3, 4) == 0.75
     assert ratios({"impressions": 0, "clicks": 0, "conversions": 2, "spend": 10.0, "revenue": 0}) == {
-        "ctr": None, "cpc": None, "cvr": None, "cpa": 5.0, "roas": 0.0,
+        "ctr": None,
+        "cpc": None,
+        "cvr": None,
+        "cpa": 5.0,
+        "roas": 0.0,
     }
 
 
 def test_frame_ratios_are_nan_where_undefined() -> None:
-    frame = pd.DataFrame({"impressions": [1000, 0], "clicks": [10, 0], "conversions": [0, 0],
-                          "spend": [20.0, 0.0], "revenue": [0.0, 0.0]})
+    frame = pd.DataFrame(
+        {
+            "impressions": [1000, 0],
+            "clicks": [10, 0],
+            "conversions": [0, 0],
+            "spend": [20.0, 0.0],
+            "revenue": [0.0, 0.0],
+        }
+    )
 
     result = add_ratios(frame)
 
@@ -43,8 +54,11 @@ def test_a_total_is_the_ratio_of_the_sums(rows: list[tuple[int, int, int, float,
     total = add_ratios(frame.sum().to_frame().T).iloc[0]
 
     sums = frame.sum()
-    for name, (num, den) in {"ctr": ("clicks", "impressions"), "cpa": ("spend", "conversions"),
-                             "roas": ("revenue", "spend")}.items():
+    for name, (num, den) in {
+        "ctr": ("clicks", "impressions"),
+        "cpa": ("spend", "conversions"),
+        "roas": ("revenue", "spend"),
+    }.items():
         expected = ratio(sums[num], sums[den])
         if expected is None:
             assert math.isnan(total[name])

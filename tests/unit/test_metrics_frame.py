@@ -9,9 +9,13 @@ from core.metrics.service import data_quality_notes, validate_frame
 
 def frame(**overrides: list) -> pd.DataFrame:
     data = {
-        "platform_campaign_id": [1, 1, 2], "date": ["2026-10-01", "2026-10-02", "2026-10-01"],
-        "impressions": [1000, 0, 500], "clicks": [10, 0, 5], "conversions": [2, 1, 0],
-        "spend": [12.346, 0, 3], "revenue": [40, 0, 0],
+        "platform_campaign_id": [1, 1, 2],
+        "date": ["2026-10-01", "2026-10-02", "2026-10-01"],
+        "impressions": [1000, 0, 500],
+        "clicks": [10, 0, 5],
+        "conversions": [2, 1, 0],
+        "spend": [12.346, 0, 3],
+        "revenue": [40, 0, 0],
     }
     data.update(overrides)
     return pd.DataFrame(data)
@@ -24,14 +28,17 @@ def test_clean_rows_come_back_typed_and_rounded_to_cents() -> None:
     assert clean["impressions"].dtype == "int64"
 
 
-@pytest.mark.parametrize(("column", "values", "why"), [
-    ("spend", [1, -5, 1], "must not be negative"),
-    ("clicks", [1, 2.5, 1], "must be a whole number"),
-    ("impressions", [1, float("nan"), 1], "must be a finite number"),
-    ("revenue", [1, float("inf"), 1], "must be a finite number"),
-    ("conversions", [1, "lots", 1], "must be a finite number"),
-    ("date", ["2026-10-01", "yesterday", "2026-10-01"], "must be a date (YYYY-MM-DD)"),
-])
+@pytest.mark.parametrize(
+    ("column", "values", "why"),
+    [
+        ("spend", [1, -5, 1], "must not be negative"),
+        ("clicks", [1, 2.5, 1], "must be a whole number"),
+        ("impressions", [1, float("nan"), 1], "must be a finite number"),
+        ("revenue", [1, float("inf"), 1], "must be a finite number"),
+        ("conversions", [1, "lots", 1], "must be a finite number"),
+        ("date", ["2026-10-01", "yesterday", "2026-10-01"], "must be a date (YYYY-MM-DD)"),
+    ],
+)
 def test_a_bad_row_refuses_the_frame_naming_row_column_and_value(column: str, values: list, why: str) -> None:
     with pytest.raises(ValidationError) as caught:
         validate_frame(frame(**{column: values}))

@@ -7,8 +7,9 @@ from hypothesis import strategies as st
 from core.money import split_amount, to_money
 
 amounts = st.decimals(min_value=0, max_value=10**9, places=2, allow_nan=False, allow_infinity=False)
-weights = st.lists(st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False),
-                   min_size=1, max_size=12)
+weights = st.lists(
+    st.floats(min_value=0, max_value=1e6, allow_nan=False, allow_infinity=False), min_size=1, max_size=12
+)
 
 
 @settings(max_examples=300, derandomize=True)

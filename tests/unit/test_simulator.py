@@ -10,8 +10,14 @@ from db.enums import Platform
 START = date(2026, 6, 1)
 
 
-def run(world: SimulatedWorld, platform: Platform = Platform.FACEBOOK, budget: float = 200.0,
-        days: int = 90, external_id: str = "p1", **overrides) -> pd.DataFrame:
+def run(
+    world: SimulatedWorld,
+    platform: Platform = Platform.FACEBOOK,
+    budget: float = 200.0,
+    days: int = 90,
+    external_id: str = "p1",
+    **overrides,
+) -> pd.DataFrame:
     traits = world.traits(platform, external_id, overrides or None)
     return world.simulate(traits, START, np.full(days, budget))
 
@@ -63,7 +69,9 @@ def test_anomalies_are_injected_and_change_the_data() -> None:
     anomalies = world.anomaly_days(traits, START, 200)
     assert len(anomalies) >= 5
     assert set(anomalies["kind"]) <= {"spend_spike", "delivery_drop", "tracking_outage", "conversion_spike"}
-    clean = world.simulate(world.traits(Platform.TIKTOK, "noisy", {"anomaly_rate": 0.0}), START, np.full(200, 300.0))
+    clean = world.simulate(
+        world.traits(Platform.TIKTOK, "noisy", {"anomaly_rate": 0.0}), START, np.full(200, 300.0)
+    )
     noisy = world.simulate(traits, START, np.full(200, 300.0))
     hit = clean["date"].isin(anomalies["date"])
     assert not clean[hit].equals(noisy[hit])
