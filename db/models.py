@@ -256,6 +256,18 @@ class ApiKey(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
+class RefreshToken(Base):
+    """A refresh token handed out at login. Only its id (the JWT's jti) is kept, so it can be revoked."""
+
+    __tablename__ = "refresh_tokens"
+
+    jti: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class JobRun(Base):
     __tablename__ = "job_runs"
     __table_args__ = (Index("ix_job_runs_job_started", "job", "started_at"),)
