@@ -81,6 +81,18 @@ class CampaignUpdate(_Strict):
     target_audience: dict[str, Any] | None = None
     autopilot: bool | None = None
 
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        # Leaving a field out keeps it; only the optional ones may be cleared by sending null.
+        nulls = {
+            field: "must not be null"
+            for field in self.model_fields_set - {"end_date", "target_cpa", "target_roas"}
+            if getattr(self, field) is None
+        }
+        if nulls:
+            raise ValidationError(nulls)
+        return self
+
 
 class PlatformSplit(_Strict):
     """The platforms a campaign runs on and the daily budget of each (summing to the daily budget)."""

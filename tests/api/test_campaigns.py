@@ -77,6 +77,11 @@ def test_update_status_platforms_and_delete_archives(api: Api) -> None:
     assert updated.json()["name"] == "Winter Sale II"
     assert sorted(p["allocated_budget"] for p in updated.json()["placements"]) == ["20.00", "20.00", "20.00"]
     assert api.client.put(path, headers=headers, json={"total_budget": "10.00"}).status_code == 422
+    nulls = api.client.put(path, headers=headers, json={"daily_budget": None, "name": None})
+    assert set(nulls.json()["error"]["details"]["fields"]) == {"daily_budget", "name"}
+    cleared = api.client.put(path, headers=headers, json={"end_date": None})
+    assert cleared.status_code == 200
+    assert cleared.json()["end_date"] is None
 
     active = api.client.post(f"{path}/status", headers=headers, json={"status": "active"})
     assert active.json()["status"] == "active"
