@@ -165,7 +165,7 @@ class CampaignPublic(BaseModel):
     performance_score: float | None
     impressions: int
     clicks: int
-    conversions: Decimal
+    conversions: float
     revenue: MoneyValue
     ctr: float | None
     cpc: float | None
@@ -176,8 +176,14 @@ class CampaignPublic(BaseModel):
     updated_at: datetime
     placements: list[PlacementPublic] = Field(
         validation_alias=AliasChoices("placements", "platform_campaigns"),
-        description="the campaign on each platform it runs on",
+        description="the campaign on each platform it runs on, by platform",
     )
+
+    @field_validator("placements")
+    @classmethod
+    def _by_platform(cls, placements: list[PlacementPublic]) -> list[PlacementPublic]:
+        # The same order however the campaign was loaded (a new one lists them as they were added).
+        return sorted(placements, key=lambda p: p.platform.value)
 
 
 class MetricTotals(BaseModel):
