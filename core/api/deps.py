@@ -25,7 +25,8 @@ api_key_scheme = APIKeyHeader(
 )
 
 
-def get_database(request: Request) -> Database:
+# Dependencies that do no I/O are `async def`: a sync one costs a hop to the thread pool per request.
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
@@ -40,7 +41,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
-def get_connectors(session: SessionDep) -> Connectors:
+async def get_connectors(session: SessionDep) -> Connectors:
     return Connectors(session)
 
 
@@ -64,7 +65,7 @@ def get_current_actor(
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]
 
 
-def get_writer(actor: CurrentActor) -> Actor:
+async def get_writer(actor: CurrentActor) -> Actor:
     """The caller, if their role may change things: a viewer is refused before anything is read."""
     actor.require_write()
     return actor

@@ -1,4 +1,4 @@
-"""refresh tokens, so logout and rotation can revoke them
+"""refresh tokens, so logout and rotation can revoke them; an index for the campaign list's order
 
 Revision ID: api_0001
 Revises: 0001
@@ -33,9 +33,15 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_refresh_tokens_user_id"), ["user_id"], unique=False)
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_campaigns_company_created", ["company_id", "created_at", "id"], unique=False
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("campaigns", schema=None) as batch_op:
+        batch_op.drop_index("ix_campaigns_company_created")
     with op.batch_alter_table("refresh_tokens", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_refresh_tokens_user_id"))
     op.drop_table("refresh_tokens")
