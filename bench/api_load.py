@@ -87,26 +87,26 @@ def routes(campaign_ids: list[int]) -> list[Route]:
 
 
 @contextmanager
-def serving(command: list[str], port: int, env: dict[str, str]):
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    try:
-        wait_for_port(port, process)
-        yield process
-    finally:
-        process.terminate()
+def serving(command: list[str], port: int, env: dict[str, str], log: Path):
+    # The server's output goes to a file: an unread pipe would fill up and stall the server.
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output)
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            wait_for_port(port, process, log)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
-def wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise SystemExit(f"the server on port {port} exited: {process.stderr.read().decode()}")
+            raise SystemExit(f"the server on port {port} exited:\n{log.read_text()[-3000:]}")
         with socket.socket() as probe:
             if probe.connect_ex(("127.0.0.1", port)) == 0:
                 return
@@ -168,12 +168,14 @@ def main() -> None:
         }
         ours, bare = PORTS
         python = sys.executable
+        workdir = Path(workdir)
         with (
-            serving([python, "-m", "core.api", "--port", str(ours)], ours, env),
+            serving([python, "-m", "core.api", "--port", str(ours)], ours, env, workdir / "api.log"),
             serving(
                 [python, "-m", "uvicorn", "bench.bare_api:app", "--port", str(bare), "--no-access-log"],
                 bare,
                 env,
+                workdir / "bare.log",
             ),
         ):
             login = httpx.post(
@@ -184,8 +186,8 @@ def main() -> None:
             authorization = f"Bearer {login.json()['access_token']}"
             results = []
             for route in routes(campaign_ids):
-                run_wrk(route, authorization, args.clients, args.warmup_seconds, Path(workdir))
-                results.append(run_wrk(route, authorization, args.clients, args.seconds, Path(workdir)))
+                run_wrk(route, authorization, args.clients, args.warmup_seconds, workdir)
+                results.append(run_wrk(route, authorization, args.clients, args.seconds, workdir))
     report(results, args)
 
 

@@ -1,5 +1,6 @@
 """The FastAPI application: routers, error handlers and middleware, over one database."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -54,6 +55,7 @@ def create_app(
 
     app = FastAPI(title=f"{PRODUCT_NAME} API", version=VERSION, description=DESCRIPTION, lifespan=lifespan)
     app.state.database = database or get_database()
+    app.state.session_slots = asyncio.Semaphore(app.state.database.engine.pool.size())
     app.state.settings = settings
     app.state.metrics = RequestMetrics()
     install_error_handlers(app)

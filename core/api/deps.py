@@ -1,9 +1,10 @@
 """What routes ask for: a unit of work, the connectors, and who is calling (Bearer token or API key)."""
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import contextmanager_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -30,9 +31,19 @@ async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_session(database: Annotated[Database, Depends(get_database)]) -> Iterator[Session]:
-    """One unit of work per request, committed before the response leaves (or rolled back on error)."""
-    with database.session_scope() as session:
+async def get_session(
+    request: Request, database: Annotated[Database, Depends(get_database)]
+) -> AsyncIterator[Session]:
+    """One unit of work per request, committed before the response leaves (or rolled back on error).
+
+    No more requests hold a session than the connection pool has connections: otherwise, under
+    load, every worker thread can end up waiting for a connection that a request holds while it
+    waits for a worker thread, and nothing moves until the pool times out.
+    """
+    async with (
+        request.app.state.session_slots,
+        contextmanager_in_threadpool(database.session_scope()) as session,
+    ):
         yield session
 
 
