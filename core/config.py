@@ -5,10 +5,10 @@ Every process (app, API, scheduler, CLI) asks `get_settings()`; nothing else rea
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEVELOPMENT_SECRET_KEY = "adflow-development-secret-do-not-use-in-production"
@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
+    # Every key this product writes to Redis starts with this, so deployments can share a server.
+    redis_key_prefix: str = "adflow"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
 
     app_host: str = "127.0.0.1"
@@ -32,12 +34,28 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
 
+    # The REST sidecar: token lifetimes, who may call it from a browser, and how much it accepts.
+    access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    refresh_token_days: int = Field(default=14, ge=1, le=365)
+    # Browser origins allowed to call the API (comma-separated in ADFLOW_API_CORS_ORIGINS).
+    api_cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    api_rate_limit: int = Field(default=100, ge=1, description="requests per client per window")
+    api_rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
+    api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
     # bcrypt work factor: 12 in production; tests lower it so that creating users is quick.
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
 
     # The simulator stands in for the live ad platforms; its seed makes the demo reproducible.
     simulator_seed: int = 7
     log_level: str = "INFO"
+
+    @field_validator("api_cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
 
     @model_validator(mode="after")
     def _fill_defaults(self) -> "Settings":

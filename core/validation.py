@@ -1,6 +1,6 @@
 """Turns schema checks into the product's ValidationError, one message per field."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any, TypeVar
 
 import pydantic
@@ -20,10 +20,19 @@ def parse(schema: type[SchemaT], data: Mapping[str, Any] | SchemaT) -> SchemaT:
         raise ValidationError(field_messages(exc)) from None
 
 
-def field_messages(exc: pydantic.ValidationError) -> dict[str, str]:
+def field_messages(
+    errors: pydantic.ValidationError | Iterable[Mapping[str, Any]], *, containers: Collection[str] = ()
+) -> dict[str, str]:
+    """field → message from pydantic's errors; a leading location in `containers` (such as a
+    request's "body" or "query") is dropped, so the field reads as the caller named it."""
+    if isinstance(errors, pydantic.ValidationError):
+        errors = errors.errors(include_url=False)
     messages: dict[str, str] = {}
-    for error in exc.errors(include_url=False):
-        field = ".".join(str(part) for part in error["loc"]) or "__all__"
-        message = error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    for error in errors:
+        location = [str(part) for part in error["loc"]]
+        if location and location[0] in containers:
+            location = location[1:] or location
+        field = ".".join(location) or "__all__"
+        message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Assertion failed, ")
         messages.setdefault(field, message)
     return messages

@@ -1,13 +1,13 @@
 """What a caller may send to create or change a campaign, and the rules it must keep."""
 
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.errors import ValidationError
-from core.schemas import MAX_PAGE_SIZE, MoneyAmount, Name, NonNegativeFloat
+from core.schemas import MAX_PAGE, MAX_PAGE_SIZE, MoneyAmount, MoneyValue, Name, NonNegativeFloat, Text
 from db.enums import CampaignStatus, Objective, Platform
 
 SORTABLE_FIELDS = (
@@ -34,7 +34,7 @@ class _Strict(BaseModel):
 
 class CampaignCreate(_Strict):
     name: Name
-    description: str = Field(default="", max_length=5000)
+    description: Text = Field(default="", max_length=5000)
     objective: Objective = Objective.CONVERSIONS
     total_budget: MoneyAmount
     daily_budget: MoneyAmount
@@ -70,7 +70,7 @@ class CampaignUpdate(_Strict):
     """A partial change: only the fields sent are touched."""
 
     name: Name | None = None
-    description: str | None = Field(default=None, max_length=5000)
+    description: Text | None = Field(default=None, max_length=5000)
     objective: Objective | None = None
     total_budget: MoneyAmount | None = None
     daily_budget: MoneyAmount | None = None
@@ -81,6 +81,18 @@ class CampaignUpdate(_Strict):
     target_audience: dict[str, Any] | None = None
     autopilot: bool | None = None
 
+    @model_validator(mode="after")
+    def _no_null_for_required(self) -> Self:
+        # Leaving a field out keeps it; only the optional ones may be cleared by sending null.
+        nulls = {
+            field: "must not be null"
+            for field in self.model_fields_set - {"end_date", "target_cpa", "target_roas"}
+            if getattr(self, field) is None
+        }
+        if nulls:
+            raise ValidationError(nulls)
+        return self
+
 
 class PlatformSplit(_Strict):
     """The platforms a campaign runs on and the daily budget of each (summing to the daily budget)."""
@@ -88,16 +100,118 @@ class PlatformSplit(_Strict):
     budget_split: dict[Platform, MoneyAmount]
 
 
+class StatusChange(_Strict):
+    status: CampaignStatus
+
+
 class CampaignFilters(_Strict):
     status: list[CampaignStatus] | None = None
     objective: Objective | None = None
     platform: Platform | None = None
-    search: str | None = Field(default=None, max_length=200)
+    search: Text | None = Field(default=None, max_length=200)
     include_archived: bool = False
     sort: Literal[SORTABLE_FIELDS] = "created_at"  # type: ignore[valid-type]
     descending: bool = True
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=25, ge=1, le=MAX_PAGE_SIZE)
+
+
+class MetricsQuery(_Strict):
+    """Which days of a campaign's metrics to read, and per day or per week (weeks start on Monday)."""
+
+    start: date | None = None
+    end: date | None = None
+    granularity: Literal["day", "week"] = "day"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Self:
+        if self.start is not None and self.end is not None and self.end < self.start:
+            raise ValidationError({"end": "must be on or after the start date"})
+        return self
+
+
+class PlacementPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    platform: Platform
+    external_id: str
+    data_source: str
+    allocated_budget: MoneyValue = Field(description="daily budget on this platform")
+    spent_budget: MoneyValue
+    is_active: bool
+    performance_score: float | None
+    last_synced: datetime | None
+
+
+class CampaignPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    description: str
+    objective: Objective
+    status: CampaignStatus
+    total_budget: MoneyValue
+    spent_budget: MoneyValue
+    remaining_budget: MoneyValue
+    daily_budget: MoneyValue
+    target_cpa: MoneyValue | None
+    target_roas: float | None
+    start_date: date
+    end_date: date | None
+    target_audience: dict[str, Any]
+    autopilot: bool
+    performance_score: float | None
+    impressions: int
+    clicks: int
+    conversions: float
+    revenue: MoneyValue
+    ctr: float | None
+    cpc: float | None
+    cpa: float | None
+    roas: float | None
+    last_optimization: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    placements: list[PlacementPublic] = Field(
+        validation_alias=AliasChoices("placements", "platform_campaigns"),
+        description="the campaign on each platform it runs on, by platform",
+    )
+
+    @field_validator("placements")
+    @classmethod
+    def _by_platform(cls, placements: list[PlacementPublic]) -> list[PlacementPublic]:
+        # The same order however the campaign was loaded (a new one lists them as they were added).
+        return sorted(placements, key=lambda p: p.platform.value)
+
+
+class MetricTotals(BaseModel):
+    """Summed metrics and their ratios (null where a ratio is undefined)."""
+
+    impressions: int
+    clicks: int
+    conversions: float
+    spend: Decimal
+    revenue: Decimal
+    ctr: float | None
+    cpc: float | None
+    cvr: float | None
+    cpa: float | None
+    roas: float | None
+
+
+class MetricPoint(MetricTotals):
+    period: date = Field(description="the day, or the Monday starting the week")
+
+
+class CampaignMetrics(BaseModel):
+    campaign_id: int
+    granularity: Literal["day", "week"]
+    start: date | None
+    end: date | None
+    totals: MetricTotals
+    points: list[MetricPoint]
 
 
 def check_budget_and_dates(total: Decimal, daily: Decimal, start: date, end: date | None) -> None:

@@ -118,7 +118,8 @@ def get_all(
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
     column = getattr(Campaign, filters.sort)
     order = column.desc() if filters.descending else column.asc()
-    if filters.descending:
+    if filters.descending and column.property.columns[0].nullable:
+        # Only where NULLs can occur: NULLS LAST on a NOT NULL column stops PostgreSQL using its index.
         order = order.nulls_last()
     rows = session.scalars(
         query.options(selectinload(Campaign.platform_campaigns))

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationError
-from core.schemas import MAX_NAME_LENGTH
+from core.schemas import MAX_NAME_LENGTH, no_nul
 from db.models import Company
 
 
@@ -18,6 +18,10 @@ def create(session: Session, name: str, settings: Mapping[str, Any] | None = Non
         raise ValidationError({"company": "must not be empty"})
     if len(name) > MAX_NAME_LENGTH:
         raise ValidationError({"company": f"must be at most {MAX_NAME_LENGTH} characters"})
+    try:
+        no_nul(name)
+    except ValueError as exc:
+        raise ValidationError({"company": str(exc)}) from None
     if session.scalar(select(Company.id).where(Company.name == name)) is not None:
         raise Conflict(f"A company named {name!r} already exists.")
     company = Company(name=name, settings=dict(settings or {}))

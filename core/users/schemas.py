@@ -4,6 +4,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from core.schemas import Text
 from core.security import MAX_PASSWORD_BYTES
 from db.enums import Role
 
@@ -15,10 +16,10 @@ class UserCreate(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
     username: str
-    email: str = Field(max_length=254)
-    password: str = Field(repr=False)
+    email: Text = Field(max_length=254)
+    password: Text = Field(repr=False)
     role: Role = Role.MARKETER
-    full_name: str = Field(default="", max_length=200)
+    full_name: Text = Field(default="", max_length=200)
 
     @field_validator("username")
     @classmethod

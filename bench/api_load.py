@@ -1,0 +1,211 @@
+"""The REST sidecar under load: 100,000 campaigns in PostgreSQL, N clients for T seconds per route.
+
+    python -m bench.api_load [--campaigns 100000] [--clients 50] [--seconds 30]
+
+Serves the API as `python -m core.api` does (uvicorn, one process, the rate limiter counting but
+never refusing) and, beside it, a bare FastAPI endpoint returning a constant: the floor on this
+machine, measured in the same run. `wrk` (Debian's package) drives the load and reports exact
+percentiles. Prints p50/p95/p99 latency and requests/s per route, and each route's requests/s
+as a share of the bare endpoint's. Targets: p95 under 100 ms per route, at least a third of the
+bare endpoint's requests/s. Set-up (bulk insert, server start, warm-up) is not timed.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from bench._support import bench_company, postgres_argument, scratch_postgres
+from bench.ingest import create_placements
+from core.config import PROJECT_ROOT
+from db.models import Campaign
+
+PORTS = (8170, 8171)  # ours, the bare endpoint
+
+# wrk calls `request` for every request and `done` once; the percentiles come out as JSON.
+WRK_SCRIPT = """
+math.randomseed(1)
+local paths = {}
+for line in io.lines(os.getenv("BENCH_PATHS")) do paths[#paths + 1] = line end
+wrk.headers["Authorization"] = os.getenv("BENCH_AUTHORIZATION")
+request = function()
+  return wrk.format("GET", paths[math.random(#paths)])
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors.status + summary.errors.connect + summary.errors.read
+    + summary.errors.write + summary.errors.timeout
+  io.write(string.format(
+    'RESULT {"requests": %d, "seconds": %f, "errors": %d, "p50": %d, "p95": %d, "p99": %d}\\n',
+    summary.requests, summary.duration / 1e6, errors,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
+"""
+
+
+@dataclass(frozen=True)
+class Route:
+    name: str
+    port: int
+    paths: list[str]
+
+
+@dataclass(frozen=True)
+class Result:
+    route: str
+    requests_per_second: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+
+
+def routes(campaign_ids: list[int]) -> list[Route]:
+    ours, bare = PORTS
+    step = max(1, len(campaign_ids) // 1000)
+    # The list is read on its first 40 pages, as people page through it; ids are spread over all rows.
+    return [
+        Route("bare FastAPI constant (floor)", bare, ["/constant"]),
+        Route(
+            "GET /campaigns (page of 25)",
+            ours,
+            [f"/api/v1/campaigns?page={p}" for p in range(1, 41)],
+        ),
+        Route("GET /campaigns/{id}", ours, [f"/api/v1/campaigns/{i}" for i in campaign_ids[::step]]),
+        # GET /dashboard/summary joins this list once the dashboard service exists.
+    ]
+
+
+@contextmanager
+def serving(command: list[str], port: int, env: dict[str, str], log: Path):
+    # The server's output goes to a file: an unread pipe would fill up and stall the server.
+    with log.open("wb") as output:
+        process = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=output, stderr=output)
+        try:
+            wait_for_port(port, process, log)
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+
+
+def wait_for_port(port: int, process: subprocess.Popen, log: Path, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the server on port {port} exited:\n{log.read_text()[-3000:]}")
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.2)
+    raise SystemExit(f"nothing listens on port {port} after {timeout:.0f} s")
+
+
+def run_wrk(route: Route, authorization: str, clients: int, seconds: int, workdir: Path) -> Result:
+    script, paths = workdir / "load.lua", workdir / "paths.txt"
+    script.write_text(WRK_SCRIPT)
+    paths.write_text("\n".join(route.paths) + "\n")
+    done = subprocess.run(
+        [
+            "wrk",
+            f"--threads={min(2, clients)}",
+            f"--connections={clients}",
+            f"--duration={seconds}s",
+            "--timeout=10s",
+            f"--script={script}",
+            f"http://127.0.0.1:{route.port}",
+        ],
+        env={**os.environ, "BENCH_PATHS": str(paths), "BENCH_AUTHORIZATION": authorization},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = next(x for x in done.stdout.splitlines() if x.startswith("RESULT "))
+    figures = json.loads(line.removeprefix("RESULT "))
+    return Result(
+        route.name,
+        figures["requests"] / figures["seconds"],
+        figures["p50"] / 1000,
+        figures["p95"] / 1000,
+        figures["p99"] / 1000,
+        figures["errors"],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--campaigns", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=int, default=30)
+    parser.add_argument("--warmup-seconds", type=int, default=3)
+    postgres_argument(parser)
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.api_load needs wrk: apt-get install -y wrk")
+    with scratch_postgres(args.postgres_url) as database, tempfile.TemporaryDirectory() as workdir:
+        actor = bench_company(database)
+        create_placements(database, actor, args.campaigns)
+        with database.session_scope() as session:
+            campaign_ids = list(session.scalars(select(Campaign.id).order_by(Campaign.id)))
+        env = {
+            **os.environ,
+            "DATABASE_URL": database.url.render_as_string(hide_password=False),
+            # The limiter counts every request, as in production, but must not refuse the load.
+            "ADFLOW_API_RATE_LIMIT": str(10**9),
+        }
+        ours, bare = PORTS
+        python = sys.executable
+        workdir = Path(workdir)
+        with (
+            serving([python, "-m", "core.api", "--port", str(ours)], ours, env, workdir / "api.log"),
+            serving(
+                [python, "-m", "uvicorn", "bench.bare_api:app", "--port", str(bare), "--no-access-log"],
+                bare,
+                env,
+                workdir / "bare.log",
+            ),
+        ):
+            login = httpx.post(
+                f"http://127.0.0.1:{ours}/api/v1/auth/login",
+                json={"username": "bench", "password": "bench-password"},
+            )
+            login.raise_for_status()
+            authorization = f"Bearer {login.json()['access_token']}"
+            results = []
+            for route in routes(campaign_ids):
+                run_wrk(route, authorization, args.clients, args.warmup_seconds, workdir)
+                results.append(run_wrk(route, authorization, args.clients, args.seconds, workdir))
+    report(results, args)
+
+
+def report(results: list[Result], args: argparse.Namespace) -> None:
+    floor = results[0].requests_per_second
+    print(
+        f"{args.campaigns:,} campaigns in PostgreSQL; {args.clients} clients for {args.seconds} s per route"
+    )
+    print(
+        f"{'route':<32} {'req/s':>9} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'of floor':>9} {'errors':>7}"
+    )
+    for r in results:
+        print(
+            f"{r.route:<32} {r.requests_per_second:>9,.0f} {r.p50_ms:>8.1f} {r.p95_ms:>8.1f} {r.p99_ms:>8.1f}"
+            f" {r.requests_per_second / floor:>9.0%} {r.errors:>6}"
+        )
+    print("targets: p95 < 100 ms per route, and at least 33% of the floor's requests/s")
+
+
+if __name__ == "__main__":
+    main()

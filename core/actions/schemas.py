@@ -1,0 +1,44 @@
+"""How an action of the history is shown, and the filters of the history."""
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.schemas import MAX_PAGE, MAX_PAGE_SIZE, Text, UTCTimestamp
+
+
+class ActionQuery(BaseModel):
+    """The history's filters as a caller sends them (see core.actions.service.ActionFilters)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    campaign_id: int | None = Field(default=None, ge=1)
+    action: Text | None = Field(default=None, max_length=32)
+    success: bool | None = None
+    performed_by: Text | None = Field(default=None, max_length=64)
+    since: UTCTimestamp | None = None
+    until: UTCTimestamp | None = None
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class ActionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    campaign_id: int | None
+    platform_campaign_id: int | None
+    recommendation_id: int | None
+    action: str
+    reason: str
+    before_state: dict[str, Any]
+    after_state: dict[str, Any]
+    confidence_score: float | None
+    success: bool
+    error_message: str | None
+    performed_at: datetime
+    performed_by: str
+    user_id: int | None
+    undo_of_id: int | None = Field(description="the action this one undid, for an undo")
+    undone_at: datetime | None

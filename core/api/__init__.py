@@ -1,0 +1,1 @@
+"""The REST sidecar (FastAPI): the same core services as the pages, for integrations and scripts."""

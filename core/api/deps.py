@@ -1,0 +1,89 @@
+"""What routes ask for: a unit of work, the connectors, and who is calling (Bearer token or API key)."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from fastapi.concurrency import contextmanager_in_threadpool
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from core.actor import Actor
+from core.api_keys import service as api_keys
+from core.auth import service as auth
+from core.errors import AuthenticationFailed
+from core.platforms.registry import Connectors
+from db import Database
+
+# Ids are 32-bit in every table; a larger one cannot name anything and must not reach the database.
+MAX_ID = 2**31 - 1
+
+bearer_scheme = HTTPBearer(
+    auto_error=False, description="An access token from POST /api/v1/auth/login (it lasts minutes)."
+)
+api_key_scheme = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="A key from POST /api/v1/api-keys, for scripts."
+)
+
+
+# Dependencies that do no I/O are `async def`: a sync one costs a hop to the thread pool per request.
+async def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+async def get_session(
+    request: Request, database: Annotated[Database, Depends(get_database)]
+) -> AsyncIterator[Session]:
+    """One unit of work per request, committed before the response leaves (or rolled back on error).
+
+    No more requests hold a session than the connection pool has connections: otherwise, under
+    load, every worker thread can end up waiting for a connection that a request holds while it
+    waits for a worker thread, and nothing moves until the pool times out.
+    """
+    async with (
+        request.app.state.session_slots,
+        contextmanager_in_threadpool(database.session_scope()) as session,
+    ):
+        yield session
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+# scope="function": the commit happens before the response is sent, so a failed commit is an error.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+async def get_connectors(session: SessionDep) -> Connectors:
+    return Connectors(session)
+
+
+ConnectorsDep = Annotated[Connectors, Depends(get_connectors)]
+
+
+def get_current_actor(
+    session: SessionDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+    api_key: Annotated[str | None, Depends(api_key_scheme)],
+) -> Actor:
+    if api_key:
+        return api_keys.authenticate(session, api_key)
+    if bearer:
+        return auth.actor_for_access_token(session, bearer.credentials)
+    raise AuthenticationFailed(
+        "Sign in first: send 'Authorization: Bearer <access token>' or an 'X-API-Key' header."
+    )
+
+
+CurrentActor = Annotated[Actor, Depends(get_current_actor)]
+
+
+async def get_writer(actor: CurrentActor) -> Actor:
+    """The caller, if their role may change things: a viewer is refused before anything is read."""
+    actor.require_write()
+    return actor
+
+
+WriterActor = Annotated[Actor, Depends(get_writer)]
+
+
+# A row id in a path: positive and 32-bit, like every id column.
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]

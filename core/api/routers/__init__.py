@@ -1,0 +1,15 @@
+"""Every router of the API, registered in one place: a new domain is one module and one line here."""
+
+from core.api.routers import actions, api_keys, auth, campaigns, platforms, system
+
+# Served under /api/v1, rate limited and authenticated route by route.
+API_ROUTERS = (
+    auth.router,
+    campaigns.router,
+    actions.router,
+    platforms.router,
+    api_keys.router,
+    system.router,
+)
+# Served at the root: health checks and metrics scrapes.
+ROOT_ROUTERS = (system.root_router,)

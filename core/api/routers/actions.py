@@ -1,0 +1,28 @@
+"""The action history: every change applied to a campaign, and undoing one."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from core.actions import service as actions
+from core.actions.schemas import ActionPublic, ActionQuery
+from core.api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, WriterActor
+from core.api.schemas import PageOf
+
+router = APIRouter(prefix="/actions", tags=["actions"])
+
+
+@router.get("")
+def list_actions(
+    query: Annotated[ActionQuery, Query()], session: SessionDep, actor: CurrentActor
+) -> PageOf[ActionPublic]:
+    """Who changed what and when, newest first, with the state before and after."""
+    return PageOf[ActionPublic].of(actions.get_all(session, actor, actions.ActionFilters(**dict(query))))
+
+
+@router.post("/{action_id}/undo")
+def undo_action(
+    action_id: Id, session: SessionDep, actor: WriterActor, connectors: ConnectorsDep
+) -> ActionPublic:
+    """Put back what the action changed. The answer is the undo, itself logged: check `success`."""
+    return actions.undo(session, actor, action_id, connectors=connectors)

@@ -1,0 +1,1 @@
+"""Keys for scripts that call the REST API: issued once, stored only as a hash, revocable."""
