@@ -1,11 +1,12 @@
-"""AdFlowAI in the browser: the login gate, then navigation over the screens in pages/.
+"""AdFlowAI in the browser: navigation over the screens in pages/.
 
-A new screen is one file in pages/ and one line in SCREENS.
+Every screen passes the login gate first (`ui.auth.signed_in`); the navigation is hidden until
+someone has signed in. A new screen is one file in pages/ and one line in SCREENS.
 """
 
 import streamlit as st
 
-from ui.auth import require_login, sidebar_identity
+from ui.auth import is_signed_in
 
 SCREENS = [
     st.Page("pages/dashboard.py", title="Dashboard", icon=":material/space_dashboard:", default=True),
@@ -15,7 +16,4 @@ SCREENS = [
 ]
 
 st.set_page_config(page_title="AdFlowAI", page_icon=":material/ads_click:", layout="wide")
-profile = require_login()
-navigation = st.navigation(SCREENS)
-sidebar_identity(profile)
-navigation.run()
+st.navigation(SCREENS, position="sidebar" if is_signed_in() else "hidden").run()

@@ -10,9 +10,9 @@ from core.actions.service import ActionFilters
 from core.database import session_scope
 from core.errors import AdFlowError
 from core.platforms.registry import Connectors
+from ui.auth import signed_in
 from ui.common import (
     PAGE_SIZE,
-    actor,
     cached,
     data_changed,
     empty_state,
@@ -26,7 +26,7 @@ from ui.common import (
 ALL = "All"
 OUTCOMES = {ALL: None, "Applied": True, "Failed": False}
 
-me = actor()
+me = signed_in().actor
 
 
 def undo(entry: history.ActionEntry) -> None:

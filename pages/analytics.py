@@ -11,8 +11,8 @@ from core.campaigns import views as campaign_views
 from core.metrics.reporting import DateRange
 from db.enums import Platform
 from ui import charts
+from ui.auth import signed_in
 from ui.common import (
-    actor,
     cached,
     date_range_control,
     empty_state,
@@ -29,7 +29,7 @@ TREND_METRICS = ["spend", "revenue", "conversions", "roas", "cpa", "ctr"]
 WEEKDAY_METRICS = ["conversions", "spend", "revenue"]
 NO_DATA = "No spend in this period for this selection. Pick a longer range or other platforms."
 
-me = actor()
+me = signed_in().actor
 title, controls = st.columns([3, 2], vertical_alignment="bottom")
 title.title("Analytics")
 with controls:

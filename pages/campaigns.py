@@ -17,8 +17,8 @@ from core.database import session_scope
 from core.errors import AdFlowError, NotFound, ValidationError
 from core.money import split_amount, to_money
 from db.enums import CampaignStatus, Objective, Platform
+from ui.auth import signed_in
 from ui.common import (
-    actor,
     cached,
     campaign_filters,
     data_changed,
@@ -58,7 +58,7 @@ STATUS_MOVES = {
     ),
 }
 
-me = actor()
+me = signed_in().actor
 
 
 # --- writes: each is one core call in its own unit of work, run from a button's callback ------------

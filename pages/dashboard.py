@@ -5,8 +5,8 @@ import streamlit as st
 from core.dashboard import service as dashboard
 from core.dashboard.pacing import PaceStatus
 from ui import charts
+from ui.auth import signed_in
 from ui.common import (
-    actor,
     cached,
     campaign_filters,
     date_range_control,
@@ -42,7 +42,7 @@ PACE_TEXT = {
     PaceStatus.NOT_STARTED: "Not started",
     PaceStatus.ENDED: "Ended",
 }
-me = actor()
+me = signed_in().actor
 title, controls = st.columns([3, 2], vertical_alignment="bottom")
 title.title("Dashboard")
 with controls:

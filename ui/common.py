@@ -14,9 +14,7 @@ from core.errors import AdFlowError, Conflict, NotFound, PermissionDenied, Valid
 from core.metrics.definitions import format_ratio
 from core.metrics.reporting import DateRange
 from core.money import format_money
-from core.users.service import Profile
 from db.enums import CampaignStatus, Objective, Platform
-from ui.auth import PROFILE_KEY
 
 T = TypeVar("T")
 
@@ -53,15 +51,6 @@ VIEW_ONLY = "You have view-only access: ask an admin of your company for the mar
 _FLASH_KEY = "flash_messages"
 
 __all__ = ["format_money", "format_ratio"]
-
-
-def profile() -> Profile:
-    """The signed-in user (app.py resolves it on every run, before the page runs)."""
-    return st.session_state[PROFILE_KEY]
-
-
-def actor() -> Actor:
-    return profile().actor
 
 
 # --- cached reads -------------------------------------------------------------------------------
