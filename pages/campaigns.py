@@ -36,6 +36,7 @@ from ui.common import (
     show_error,
     show_flash,
     status_text,
+    table_height,
     view_only_notice,
 )
 
@@ -214,6 +215,7 @@ def list_tab() -> None:
             for row in rows.items
         ],
         hide_index=True,
+        height=table_height(len(rows.items)),
         width="stretch",
         column_config={
             "Score": st.column_config.ProgressColumn(

@@ -23,6 +23,7 @@ from ui.common import (
     platform_label,
     platforms_text,
     status_text,
+    table_height,
 )
 
 KPI_TITLES = {
@@ -34,7 +35,7 @@ KPI_TITLES = {
 }
 # Spending more is neither good nor bad in itself; a lower CPA is good.
 KPI_DELTA_COLORS = {"spend": "off", "cpa": "inverse"}
-SEVERITY_ICONS = {"high": "🔴", "medium": "🟠", "low": "🟡"}
+SEVERITY_BADGES = {"high": ":red-badge[High]", "medium": ":orange-badge[Medium]", "low": ":gray-badge[Low]"}
 PACE_TEXT = {
     PaceStatus.ON_PACE: "On pace",
     PaceStatus.OVERSPENDING: "Overspending",
@@ -111,7 +112,7 @@ with alerts_column:
     for alert in alerts.items:
         where = alert.campaign_name + (f" · {platform_label(alert.platform)}" if alert.platform else "")
         st.markdown(
-            f"{SEVERITY_ICONS.get(alert.severity, '⚪')} **{where}** — {alert.message}  \n"
+            f"{SEVERITY_BADGES.get(alert.severity, alert.severity)} **{where}** — {alert.message}  \n"
             f":gray[{alert.metric.upper()} · {days_ago(alert.date)}]"
         )
     if alerts.total > len(alerts.items):
@@ -137,8 +138,7 @@ with pacing_column:
                         "Campaign": row.campaign_name,
                         "Pace": f"{PACE_TEXT[row.pacing.status]} · {format_share(row.pacing.ratio)}",
                         "Spent": format_money(row.pacing.spent),
-                        "Expected": format_money(row.pacing.expected_spend),
-                        "Needed per day": format_money(row.pacing.needed_daily),
+                        "Needed a day": format_money(row.pacing.needed_daily),
                     }
                     for row in pacing.off_pace
                 ],
@@ -179,6 +179,7 @@ else:
             for row in rows.items
         ],
         hide_index=True,
+        height=table_height(len(rows.items)),
         width="stretch",
         column_config={
             "Score": st.column_config.ProgressColumn(

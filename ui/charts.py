@@ -33,7 +33,7 @@ SPEND_COLOR, REVENUE_COLOR, LOSS_COLOR = "#6366F1", "#10B981", "#EF4444"
 
 def axis_format(metric: str) -> str:
     if metric in MONEY_METRICS:
-        return "$,.0f"
+        return "$~s"
     if metric in SHARE_METRICS:
         return ".1%"
     if metric == "roas":
@@ -102,7 +102,7 @@ def spend_and_revenue(daily_by_platform: pd.DataFrame, daily: pd.DataFrame) -> a
             ],
         )
     )
-    return alt.layer(bars, line).properties(height=320)
+    return alt.layer(bars, line).properties(height=400)
 
 
 def platform_bars(platforms: pd.DataFrame, metric: str = "spend") -> alt.Chart:

@@ -2,7 +2,7 @@
 error and empty-state display. Pages stay a few lines each because this exists once."""
 
 from collections.abc import Callable, Mapping
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, TypeVar
 
 import streamlit as st
@@ -14,20 +14,13 @@ from core.errors import AdFlowError, Conflict, NotFound, PermissionDenied, Valid
 from core.metrics.definitions import format_ratio
 from core.metrics.reporting import DateRange
 from core.money import format_money
-from db.enums import CampaignStatus, Objective, Platform
+from db.enums import Objective, Platform
 
 T = TypeVar("T")
 
 PAGE_SIZE = 25
 RANGE_PRESETS = {"7 days": 7, "14 days": 14, "30 days": 30, "90 days": 90, "Custom": None}
 DEFAULT_PRESET = "30 days"
-STATUS_BADGES = {
-    CampaignStatus.ACTIVE: ("Active", "green"),
-    CampaignStatus.PAUSED: ("Paused", "orange"),
-    CampaignStatus.DRAFT: ("Draft", "gray"),
-    CampaignStatus.COMPLETED: ("Completed", "blue"),
-    CampaignStatus.ARCHIVED: ("Archived", "gray"),
-}
 STATUS_FILTERS = {
     "All but archived": None,
     "Active": ["active"],
@@ -45,7 +38,6 @@ SORTS = {
     "Name": ("name", False),
     "Newest": ("created_at", True),
 }
-STATUS_ICONS = {"active": "🟢", "paused": "🟠", "draft": "⚪", "completed": "🔵", "archived": "⚫"}
 VIEW_ONLY = "You have view-only access: ask an admin of your company for the marketer role to make changes."
 
 _FLASH_KEY = "flash_messages"
@@ -214,7 +206,12 @@ def platforms_text(platforms: tuple[str, ...] | list[str]) -> str:
 
 
 def status_text(status: str) -> str:
-    return f"{STATUS_ICONS.get(status, '')} {status.capitalize()}".strip()
+    return status.capitalize()
+
+
+def table_height(rows: int) -> int:
+    """Pixels for a table that shows all its rows (one page of a list) without a scroll bar."""
+    return 38 + 35 * max(rows, 1)
 
 
 def days_ago(day: date, *, today: date | None = None) -> str:
@@ -262,14 +259,6 @@ def empty_state(message: str, *, icon: str = ":material/inbox:") -> None:
 
 def view_only_notice() -> None:
     st.caption(f":material/visibility: {VIEW_ONLY}")
-
-
-def previous_period_text(start: date, end: date) -> str:
-    return f"vs {format_day(start)} – {format_day(end)}"
-
-
-def yesterday() -> date:
-    return date.today() - timedelta(days=1)
 
 
 def _field_sentence(field: str, message: str) -> str:
