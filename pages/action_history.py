@@ -18,7 +18,7 @@ from ui.common import (
     empty_state,
     flash,
     format_day,
-    pager,
+    list_footer,
     show_flash,
     view_only_notice,
 )
@@ -136,7 +136,4 @@ for entry in page.items:
             )
 
 if page.total:
-    pager_column, count_column = st.columns([3, 1], vertical_alignment="center")
-    with pager_column:
-        pager(page.pages, key="history_page")
-    count_column.caption(f"{page.total} actions, newest first")
+    list_footer(page.pages, "history_page", f"{page.total} actions, newest first")

@@ -19,6 +19,7 @@ from core.money import split_amount, to_money
 from db.enums import CampaignStatus, Objective, Platform
 from ui.auth import signed_in
 from ui.common import (
+    SCORE_COLUMN,
     cached,
     campaign_filters,
     data_changed,
@@ -30,7 +31,7 @@ from ui.common import (
     format_day,
     format_money,
     format_ratio,
-    pager,
+    list_footer,
     platform_label,
     platforms_text,
     show_error,
@@ -86,19 +87,19 @@ def money(value: float | None) -> Decimal | None:
     return None if value is None else to_money(value)
 
 
+def campaign_fields(form: str) -> dict[str, Any]:
+    """What the details widgets of a form (keys `{form}_{field}`) say, as a campaign's fields."""
+    state = st.session_state
+    fields = {f: state[f"{form}_{f}"] for f in ("name", "description", "objective", "start_date", "end_date")}
+    money_fields = {f: money(state[f"{form}_{f}"]) for f in ("total_budget", "daily_budget", "target_cpa")}
+    return {**fields, **money_fields, "target_roas": state[f"{form}_target_roas"]}
+
+
 def create_campaign() -> None:
     state = st.session_state
     chosen = state[f"{NEW}_platforms"]
     data = {
-        "name": state[f"{NEW}_name"],
-        "description": state[f"{NEW}_description"],
-        "objective": state[f"{NEW}_objective"],
-        "total_budget": money(state[f"{NEW}_total_budget"]),
-        "daily_budget": money(state[f"{NEW}_daily_budget"]),
-        "start_date": state[f"{NEW}_start_date"],
-        "end_date": state[f"{NEW}_end_date"],
-        "target_cpa": money(state[f"{NEW}_target_cpa"]),
-        "target_roas": state[f"{NEW}_target_roas"],
+        **campaign_fields(NEW),
         "platforms": chosen,
         "budget_split": {p: money(state.get(f"{NEW}_split_{p}_amount")) for p in chosen} if chosen else None,
         "status": CampaignStatus.ACTIVE if state[f"{NEW}_start_now"] else CampaignStatus.DRAFT,
@@ -112,18 +113,8 @@ def create_campaign() -> None:
 
 
 def save_details(row: CampaignRow) -> None:
-    state, key = st.session_state, f"edit_{row.id}"
-    data = {
-        "name": state[f"{key}_name"],
-        "description": state[f"{key}_description"],
-        "objective": state[f"{key}_objective"],
-        "total_budget": money(state[f"{key}_total_budget"]),
-        "daily_budget": money(state[f"{key}_daily_budget"]),
-        "start_date": state[f"{key}_start_date"],
-        "end_date": state[f"{key}_end_date"],
-        "target_cpa": money(state[f"{key}_target_cpa"]),
-        "target_roas": state[f"{key}_target_roas"],
-    }
+    key = f"edit_{row.id}"
+    data = campaign_fields(key)
     run_write(key, lambda s: campaigns.update(s, me, row.id, data), f"Saved {data['name']}.")
 
 
@@ -218,19 +209,10 @@ def list_tab() -> None:
         height=table_height(len(rows.items)),
         width="stretch",
         column_config={
-            "Score": st.column_config.ProgressColumn(
-                "Score",
-                help="The optimizer's performance score (0–1); empty until it has scored the campaign.",
-                min_value=0.0,
-                max_value=1.0,
-                format="%.2f",
-            )
+            "Score": SCORE_COLUMN,
         },
     )
-    pager_column, count_column = st.columns([3, 1], vertical_alignment="center")
-    with pager_column:
-        pager(rows.pages, key="campaigns_page")
-    count_column.caption(f"{rows.total} campaigns · lifetime figures")
+    list_footer(rows.pages, "campaigns_page", f"{rows.total} campaigns · lifetime figures")
     st.divider()
     names = {row.id: row.name for row in rows.items}
     selected = st.session_state.get("manage_campaign")

@@ -7,6 +7,7 @@ from core.dashboard.pacing import PaceStatus
 from ui import charts
 from ui.auth import signed_in
 from ui.common import (
+    SCORE_COLUMN,
     cached,
     campaign_filters,
     date_range_control,
@@ -19,7 +20,7 @@ from ui.common import (
     format_money,
     format_ratio,
     format_share,
-    pager,
+    list_footer,
     platform_label,
     platforms_text,
     status_text,
@@ -33,6 +34,7 @@ KPI_TITLES = {
     "cpa": "CPA",
     "roas": "ROAS",
 }
+KPI_FORMATS = {"spend": format_money, "revenue": format_money, "conversions": format_count}
 # Spending more is neither good nor bad in itself; a lower CPA is good.
 KPI_DELTA_COLORS = {"spend": "off", "cpa": "inverse"}
 SEVERITY_BADGES = {"high": ":red-badge[High]", "medium": ":orange-badge[Medium]", "low": ":gray-badge[Low]"}
@@ -56,12 +58,9 @@ previous = summary.previous_period
 
 tiles = st.columns(len(summary.kpis))
 for tile, (metric, kpi) in zip(tiles, summary.kpis.items(), strict=True):
-    value = format_count(kpi.value) if metric == "conversions" else format_ratio(metric, kpi.value)
-    if metric in ("spend", "revenue"):
-        value = format_money(kpi.value)
     tile.metric(
         KPI_TITLES[metric],
-        value,
+        KPI_FORMATS.get(metric, lambda v, m=metric: format_ratio(m, v))(kpi.value),
         delta=format_change(kpi.change),
         delta_color=KPI_DELTA_COLORS.get(metric, "normal"),
         border=True,
@@ -182,17 +181,8 @@ else:
         height=table_height(len(rows.items)),
         width="stretch",
         column_config={
-            "Score": st.column_config.ProgressColumn(
-                "Score",
-                help="The optimizer's performance score (0–1); empty until it has scored the campaign.",
-                min_value=0.0,
-                max_value=1.0,
-                format="%.2f",
-            ),
+            "Score": SCORE_COLUMN,
             "Spend": st.column_config.TextColumn(help="In the chosen period"),
         },
     )
-    pager_column, count_column = st.columns([3, 1], vertical_alignment="center")
-    with pager_column:
-        pager(rows.pages, key="dashboard_page")
-    count_column.caption(f"{rows.total} campaigns · figures for the chosen period")
+    list_footer(rows.pages, "dashboard_page", f"{rows.total} campaigns · figures for the chosen period")

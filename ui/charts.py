@@ -31,24 +31,13 @@ SHARE_METRICS = frozenset({"ctr", "cvr"})
 SPEND_COLOR, REVENUE_COLOR, LOSS_COLOR = "#6366F1", "#10B981", "#EF4444"
 
 
-def axis_format(metric: str) -> str:
+def number_format(metric: str, *, exact: bool = False) -> str:
+    """d3 format of a metric: compact on an axis ($40k), exact in a tooltip ($40,123.45)."""
     if metric in MONEY_METRICS:
-        return "$~s"
+        return "$,.2f" if exact else "$~s"
     if metric in SHARE_METRICS:
-        return ".1%"
-    if metric == "roas":
-        return ".2f"
-    return ",.0f"
-
-
-def tooltip_format(metric: str) -> str:
-    if metric in MONEY_METRICS:
-        return "$,.2f"
-    if metric in SHARE_METRICS:
-        return ".2%"
-    if metric == "roas":
-        return ".2f"
-    return ",.0f"
+        return ".2%" if exact else ".1%"
+    return ".2f" if metric == "roas" else ",.0f"
 
 
 def _platform_scale() -> alt.Scale:
@@ -112,7 +101,7 @@ def platform_bars(platforms: pd.DataFrame, metric: str = "spend") -> alt.Chart:
         .mark_bar(cornerRadiusEnd=4)
         .encode(
             y=alt.Y("platform_label:N", title=None, sort="-x"),
-            x=alt.X(f"{metric}:Q", title=METRIC_TITLES[metric], axis=alt.Axis(format=axis_format(metric))),
+            x=alt.X(f"{metric}:Q", title=METRIC_TITLES[metric], axis=alt.Axis(format=number_format(metric))),
             color=alt.Color("platform_label:N", legend=None, scale=_platform_scale()),
             tooltip=[
                 alt.Tooltip("platform_label:N", title="Platform"),
@@ -132,11 +121,11 @@ def trend(frame: pd.DataFrame, metric: str, *, by_platform: bool) -> alt.Chart:
     chart = alt.Chart(_dated(frame, "period"))
     encoding = {
         "x": alt.X("period:T", title=None, axis=alt.Axis(format="%b %d")),
-        "y": alt.Y(f"{metric}:Q", title=METRIC_TITLES[metric], axis=alt.Axis(format=axis_format(metric))),
+        "y": alt.Y(f"{metric}:Q", title=METRIC_TITLES[metric], axis=alt.Axis(format=number_format(metric))),
         "tooltip": [
             alt.Tooltip("period:T", title="From", format="%b %d, %Y"),
             *([alt.Tooltip("platform_label:N", title="Platform")] if by_platform else []),
-            alt.Tooltip(f"{metric}:Q", title=METRIC_TITLES[metric], format=tooltip_format(metric)),
+            alt.Tooltip(f"{metric}:Q", title=METRIC_TITLES[metric], format=number_format(metric, exact=True)),
         ],
     }
     if by_platform:
@@ -226,11 +215,11 @@ def weekday_bars(pattern: pd.DataFrame, metric: str) -> alt.Chart:
             y=alt.Y(
                 f"{column}:Q",
                 title=f"{METRIC_TITLES[metric]} on an average day",
-                axis=alt.Axis(format=axis_format(metric)),
+                axis=alt.Axis(format=number_format(metric)),
             ),
             tooltip=[
                 alt.Tooltip("weekday_name:N", title="Weekday"),
-                alt.Tooltip(f"{column}:Q", title="Average day", format=tooltip_format(metric)),
+                alt.Tooltip(f"{column}:Q", title="Average day", format=number_format(metric, exact=True)),
                 alt.Tooltip(f"{metric}_index:Q", title="Against the average day", format=".0%"),
                 alt.Tooltip("days:Q", title="Days counted"),
             ],

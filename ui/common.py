@@ -11,9 +11,9 @@ from core.actor import Actor
 from core.config import get_settings
 from core.database import get_database, session_scope
 from core.errors import AdFlowError, Conflict, NotFound, PermissionDenied, ValidationError
-from core.metrics.definitions import format_ratio
+from core.metrics.definitions import format_ratio as format_ratio
 from core.metrics.reporting import DateRange
-from core.money import format_money
+from core.money import format_money as format_money
 from db.enums import Objective, Platform
 
 T = TypeVar("T")
@@ -41,8 +41,13 @@ SORTS = {
 VIEW_ONLY = "You have view-only access: ask an admin of your company for the marketer role to make changes."
 
 _FLASH_KEY = "flash_messages"
-
-__all__ = ["format_money", "format_ratio"]
+SCORE_COLUMN = st.column_config.ProgressColumn(
+    "Score",
+    help="The optimizer's performance score (0–1); empty until it has scored the campaign.",
+    min_value=0.0,
+    max_value=1.0,
+    format="%.2f",
+)
 
 
 # --- cached reads -------------------------------------------------------------------------------
@@ -165,11 +170,13 @@ def filtered(filters: Mapping[str, Any]) -> bool:
     return any(filters.get(k) for k in ("search", "status", "objective", "platform"))
 
 
-def pager(total_pages: int, key: str) -> int:
-    """The page number to show; the control only appears when there is more than one page."""
-    if total_pages <= 1:
-        return 1
-    return st.pagination(total_pages, key=key)
+def list_footer(total_pages: int, key: str, caption: str) -> None:
+    """Under a paginated list: the pages to move through (when there are several) and a count."""
+    pager_column, count_column = st.columns([3, 1], vertical_alignment="center")
+    if total_pages > 1:
+        with pager_column:
+            st.pagination(total_pages, key=key)
+    count_column.caption(caption)
 
 
 # --- formatting ---------------------------------------------------------------------------------
