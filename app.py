@@ -1,27 +1,19 @@
-"""AdFlowAI in the browser. (Interim screen until the full app lands: the demo campaigns.)"""
+"""AdFlowAI in the browser: navigation over the screens in pages/.
 
-import pandas as pd
+Every screen passes the login gate first (`ui.auth.signed_in`); the navigation is hidden until
+someone has signed in. A new screen is one file in pages/ and one line in SCREENS.
+"""
+
 import streamlit as st
 
-from core.actor import Actor
-from core.campaigns import service as campaigns
-from core.database import session_scope
-from core.demo import DEMO_LOGIN
-from core.users import service as users
+from ui.auth import is_signed_in
 
-st.set_page_config(page_title="AdFlowAI", layout="wide")
-st.title("AdFlowAI")
-with session_scope() as session:
-    actor = Actor.for_user(users.get_by_username(session, DEMO_LOGIN[0]))
-    page = campaigns.get_all(session, actor, {"page_size": 200})
-    rows = [
-        {
-            "Campaign": c.name,
-            "Status": c.status,
-            "Spend": float(c.spent_budget),
-            "Conversions": float(c.conversions),
-            "ROAS": c.roas,
-        }
-        for c in page.items
-    ]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+SCREENS = [
+    st.Page("pages/dashboard.py", title="Dashboard", icon=":material/space_dashboard:", default=True),
+    st.Page("pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
+    st.Page("pages/analytics.py", title="Analytics", icon=":material/query_stats:"),
+    st.Page("pages/action_history.py", title="Action History", icon=":material/history:"),
+]
+
+st.set_page_config(page_title="AdFlowAI", page_icon=":material/ads_click:", layout="wide")
+st.navigation(SCREENS, position="sidebar" if is_signed_in() else "hidden").run()

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     # bcrypt work factor: 12 in production; tests lower it so that creating users is quick.
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
 
+    # The app: how long a login lasts in the browser (a cookie signed with secret_key), and how
+    # soon data written by other processes (scheduler, API, imports) shows on a screen.
+    login_cookie_name: str = "adflow_login"
+    login_cookie_days: float = Field(default=7.0, gt=0)
+    app_cache_seconds: int = Field(default=30, ge=0)
+    # A campaign spending within this share of its expected spend so far is "on pace".
+    pacing_tolerance: float = Field(default=0.10, ge=0, le=1)
+
     # The simulator stands in for the live ad platforms; its seed makes the demo reproducible.
     simulator_seed: int = 7
     log_level: str = "INFO"

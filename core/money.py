@@ -1,5 +1,6 @@
 """Money: Decimal cents everywhere, and splits that add up to their total to the cent."""
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -37,3 +38,11 @@ def split_amount(total: Decimal | float | str, weights: Sequence[float | Decimal
     for i in by_remainder[:leftover]:
         cents[i] += 1
     return [Decimal(c) * CENT for c in cents]
+
+
+def format_money(value: Decimal | float | int | None) -> str:
+    """How an amount reads on screen: $1,234.56, -$12.00, and '—' when there is none."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    amount = to_money(value)
+    return f"-${-amount:,.2f}" if amount < 0 else f"${amount:,.2f}"

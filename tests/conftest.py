@@ -5,10 +5,12 @@ rolled back afterwards, so tests never see each other's rows.
 """
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,6 +20,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.companies import service as companies
 from core.database import upgrade_schema
+from core.demo import seed_demo
 from core.platforms.registry import Connectors
 from core.users import service as users
 from db import Database
@@ -37,6 +40,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--postgres-url",
         default=os.environ.get("ADFLOW_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL),
         help="an administrative connection to the PostgreSQL server the tests create databases on",
+    )
+    parser.addoption(
+        "--screenshot-dir",
+        default=str(Path(__file__).resolve().parents[1] / "test-artifacts" / "screens"),
+        help="where the browser test saves a screenshot of each screen (docs/screenshots for the README)",
     )
 
 
@@ -150,3 +158,44 @@ def other_tenant(session: Session) -> Tenant:
 @pytest.fixture
 def connectors(session: Session) -> Connectors:
     return Connectors(session, today=TODAY)
+
+
+def _seed_demo_into(database: Database) -> None:
+    upgrade_schema(database)
+    with database.session_scope() as session:
+        seed_demo(session)
+    database.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file holding the seeded demo (as of the real today, like `make run`), to copy from."""
+    path = tmp_path_factory.mktemp("demo") / "template.sqlite3"
+    _seed_demo_into(Database(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_demo_template(postgres_server: PostgresServer) -> Iterator[str]:
+    """The name of a PostgreSQL database holding the seeded demo, used as a template."""
+    url = postgres_server.create_database("adflow_demo_template")
+    _seed_demo_into(Database(url))
+    yield make_url(url).database
+    postgres_server.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def fresh_demo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new database of each kind holding the seeded demo, dropped after the test."""
+    if request.param == "sqlite":
+        path = tmp_path / "demo.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_demo_template"), path)
+        yield f"sqlite:///{path}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    template = request.getfixturevalue("postgres_demo_template")
+    url = make_url(server.admin_url).set(database=f"adflow_demo_{uuid.uuid4().hex[:12]}")
+    with _autocommit(server.admin_url) as connection:
+        connection.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
+    yield url.render_as_string(hide_password=False)
+    server.drop_database(url.render_as_string(hide_password=False))

@@ -155,7 +155,12 @@ def update(
         raise ValidationError(
             {"total_budget": f"must be at least what has been spent ({campaign.spent_budget})"}
         )
-    budget_fields = {k: changes.pop(k) for k in ("total_budget", "daily_budget") if k in changes}
+    # A budget sent unchanged (a whole form saved) is no budget change: nothing to log or push.
+    budget_fields = {
+        k: value
+        for k in ("total_budget", "daily_budget")
+        if k in changes and (value := changes.pop(k)) != getattr(campaign, k)
+    }
     for key, value in changes.items():
         setattr(campaign, key, value)
     if budget_fields:

@@ -16,6 +16,8 @@ import pandas as pd
 from sqlalchemy import Float, case, cast
 from sqlalchemy.sql import ColumnElement
 
+from core.money import format_money
+
 BASE_COLUMNS = ("impressions", "clicks", "conversions", "spend", "revenue")
 RATIOS: dict[str, tuple[str, str]] = {
     "ctr": ("clicks", "impressions"),
@@ -74,4 +76,4 @@ def format_ratio(name: str, value: float | None) -> str:
         return f"{value:.2%}"
     if name == "roas":
         return f"{value:.2f}×"
-    return f"${value:,.2f}"
+    return format_money(value)

@@ -23,18 +23,20 @@ def rollup(
     session: Session,
     actor: Actor,
     *,
-    by: Grouping = "total",
+    by: Grouping | Sequence[Grouping] = "total",
     start: date | None = None,
     end: date | None = None,
     campaign_ids: Sequence[int] | None = None,
     platforms: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Summed metrics and their ratios in [start, end], grouped `by` one dimension.
+    """Summed metrics and their ratios in [start, end], grouped `by` one dimension or several.
 
     Columns: the grouping key(s), impressions, clicks, conversions, spend, revenue, ctr, cpc,
-    cvr, cpa, roas (NaN where a ratio is undefined). Weeks start on Monday.
+    cvr, cpa, roas (NaN where a ratio is undefined). Weeks start on Monday. Several groupings
+    combine, e.g. `by=("day", "platform")` gives one row per day and platform.
     """
-    keys = {
+    groupings = [by] if isinstance(by, str) else list(by)
+    keys_by_grouping = {
         "total": [],
         "campaign": [Campaign.id.label("campaign_id"), Campaign.name.label("campaign_name")],
         "platform": [PlatformCampaign.platform.label("platform")],
@@ -46,7 +48,8 @@ def rollup(
         ],
         "day": [MetricsHistory.date.label("date")],
         "week": [MetricsHistory.date.label("date")],
-    }[by]
+    }
+    keys = list({key.name: key for g in groupings for key in keys_by_grouping[g]}.values())
     sums = [func.coalesce(func.sum(getattr(MetricsHistory, c)), 0).label(c) for c in BASE_COLUMNS]
     query = (
         select(*keys, *sums)
@@ -70,9 +73,10 @@ def rollup(
     )
     for column in BASE_COLUMNS:
         frame[column] = frame[column].astype(float)
-    if by == "week":
+    if "week" in groupings:
         frame["week"] = frame["date"].map(lambda d: d - timedelta(days=d.weekday()))
-        frame = frame.groupby("week", as_index=False)[list(BASE_COLUMNS)].sum()
+        week_keys = ["week", *(k.name for k in keys if k.name != "date")]
+        frame = frame.groupby(week_keys, as_index=False)[list(BASE_COLUMNS)].sum()
     return add_ratios(frame)
 
 

@@ -1,6 +1,7 @@
 """Account use cases: create, authenticate, register a new company with its admin."""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -90,4 +91,56 @@ def get_by_username(session: Session, username: str) -> User:
 def get_all(session: Session, actor: Actor) -> list[User]:
     return list(
         session.scalars(select(User).where(User.company_id == actor.company_id).order_by(User.username))
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoginAccount:
+    """What a login screen needs to check a password itself: never shown, never sent anywhere."""
+
+    username: str
+    full_name: str
+    email: str
+    role: str
+    password_hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Profile:
+    """The person signed in: who they act as, and how they are introduced on screen."""
+
+    actor: Actor
+    username: str
+    full_name: str
+    email: str
+    company_name: str
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+
+def login_accounts(session: Session) -> list[LoginAccount]:
+    """Every active account with its bcrypt hash; inactive accounts cannot log in."""
+    rows = session.execute(
+        select(User.username, User.full_name, User.email, User.role, User.password_hash)
+        .where(User.is_active.is_(True))
+        .order_by(User.username)
+    )
+    return [LoginAccount(*row) for row in rows]
+
+
+def record_login(session: Session, username: str) -> None:
+    get_by_username(session, username).last_login = utcnow()
+
+
+def profile(session: Session, username: str) -> Profile:
+    """The active user `username` and their company; NotFound once the account is deactivated."""
+    user = get_by_username(session, username)
+    return Profile(
+        actor=Actor.for_user(user),
+        username=user.username,
+        full_name=user.full_name,
+        email=user.email,
+        company_name=user.company.name,
     )

@@ -1,0 +1,1 @@
+"""Read-side analytics: trends, ROI, platform comparison, drill-down, weekday patterns and exports."""

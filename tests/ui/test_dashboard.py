@@ -1,0 +1,57 @@
+"""The Dashboard screen on the seeded demo."""
+
+from datetime import date, timedelta
+
+import streamlit as st
+from sqlalchemy import select
+
+from core.database import session_scope
+from db.models import Alert, Campaign
+from tests.ui.conftest import open_page
+
+
+def test_kpis_charts_and_campaigns_render(admin_app) -> None:
+    app = open_page(admin_app, "dashboard")
+    assert not app.exception
+    assert [m.label for m in app.metric] == ["Spend", "Revenue", "Conversions", "CPA", "ROAS"]
+    assert all(m.value.startswith("$") for m in app.metric[:2]) and app.metric[4].value.endswith("×")
+    assert app.metric[0].delta  # against the 30 days before
+    campaigns = app.dataframe[-1].value
+    assert "Black Friday Sale 2026" in set(campaigns["Campaign"])
+    assert campaigns["Spend"].str.startswith("$").all()
+    assert len(app.get("vega_lite_chart")) == 2
+
+
+def test_the_date_range_and_the_campaign_filters_change_what_is_shown(admin_app) -> None:
+    app = open_page(admin_app, "dashboard")
+    thirty_days = app.metric[0].value
+    app.segmented_control(key="dashboard_preset").set_value("7 days").run()
+    assert not app.exception and app.metric[0].value != thirty_days
+    app.text_input(key="dashboard_search").input("black friday").run()
+    assert app.dataframe[-1].value["Campaign"].tolist() == ["Black Friday Sale 2026"]
+    app.text_input(key="dashboard_search").input("no such campaign").run()
+    assert "No campaign matches these filters." in [i.value for i in app.info]
+
+
+def test_open_alerts_appear_once_there_are_some(admin_app) -> None:
+    app = open_page(admin_app, "dashboard")
+    assert any("No open alerts" in i.value for i in app.info)
+    with session_scope() as session:  # as the scheduler would, from another process
+        campaign = session.scalars(select(Campaign).where(Campaign.name == "Holiday Gift Guide")).one()
+        session.add(
+            Alert(
+                company_id=campaign.company_id,
+                campaign_id=campaign.id,
+                date=date.today() - timedelta(days=1),
+                severity="high",
+                metric="cpa",
+                observed=90.0,
+                expected=30.0,
+                anomaly_score=0.97,
+                message="CPA is three times its usual level.",
+                status="open",
+            )
+        )
+    st.cache_data.clear()  # what the cache's short TTL does for writes made elsewhere
+    app.run()
+    assert any("CPA is three times its usual level." in m.value for m in app.markdown)

@@ -1,0 +1,229 @@
+"""Altair charts of the screens, with one colour per platform everywhere."""
+
+import altair as alt
+import pandas as pd
+
+from db.enums import PLATFORM_LABELS
+
+PLATFORM_COLORS = {
+    "Google Ads": "#4285F4",
+    "Facebook": "#1E3A8A",
+    "Instagram": "#E1306C",
+    "LinkedIn": "#0EA5E9",
+    "Twitter/X": "#334155",
+    "TikTok": "#14B8A6",
+}
+METRIC_TITLES = {
+    "spend": "Spend",
+    "revenue": "Revenue",
+    "conversions": "Conversions",
+    "clicks": "Clicks",
+    "impressions": "Impressions",
+    "cpa": "CPA",
+    "roas": "ROAS",
+    "ctr": "CTR",
+    "cpc": "CPC",
+    "cvr": "Conversion rate",
+    "profit": "Profit",
+}
+MONEY_METRICS = frozenset({"spend", "revenue", "cpa", "cpc", "profit"})
+SHARE_METRICS = frozenset({"ctr", "cvr"})
+SPEND_COLOR, REVENUE_COLOR, LOSS_COLOR = "#6366F1", "#10B981", "#EF4444"
+
+
+def number_format(metric: str, *, exact: bool = False) -> str:
+    """d3 format of a metric: compact on an axis ($40k), exact in a tooltip ($40,123.45)."""
+    if metric in MONEY_METRICS:
+        return "$,.2f" if exact else "$~s"
+    if metric in SHARE_METRICS:
+        return ".2%" if exact else ".1%"
+    return ".2f" if metric == "roas" else ",.0f"
+
+
+def _platform_scale() -> alt.Scale:
+    labels = list(PLATFORM_LABELS.values())
+    return alt.Scale(domain=labels, range=[PLATFORM_COLORS[label] for label in labels])
+
+
+def _platform_color() -> alt.Color:
+    return alt.Color(
+        "platform_label:N",
+        title="Platform",
+        scale=_platform_scale(),
+        legend=alt.Legend(orient="bottom", title=None),
+    )
+
+
+def _dated(frame: pd.DataFrame, column: str = "date") -> pd.DataFrame:
+    frame = frame.copy()
+    frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def spend_and_revenue(daily_by_platform: pd.DataFrame, daily: pd.DataFrame) -> alt.LayerChart:
+    """Daily spend stacked by platform, with the day's revenue as a line over it."""
+    bars = (
+        alt.Chart(_dated(daily_by_platform))
+        .mark_bar(opacity=0.9)
+        .encode(
+            x=alt.X("yearmonthdate(date):T", title=None, axis=alt.Axis(format="%b %d")),
+            y=alt.Y("sum(spend):Q", title="Spend and revenue", axis=alt.Axis(format="$,.0f")),
+            color=_platform_color(),
+            tooltip=[
+                alt.Tooltip("yearmonthdate(date):T", title="Day"),
+                alt.Tooltip("platform_label:N", title="Platform"),
+                alt.Tooltip("sum(spend):Q", title="Spend", format="$,.2f"),
+                alt.Tooltip("sum(revenue):Q", title="Revenue", format="$,.2f"),
+                alt.Tooltip("sum(conversions):Q", title="Conversions", format=",.1f"),
+            ],
+        )
+    )
+    line = (
+        alt.Chart(_dated(daily))
+        .mark_line(color=REVENUE_COLOR, strokeWidth=2.5, point=alt.OverlayMarkDef(size=18))
+        .encode(
+            x="yearmonthdate(date):T",
+            y="revenue:Q",
+            tooltip=[
+                alt.Tooltip("yearmonthdate(date):T", title="Day"),
+                alt.Tooltip("revenue:Q", title="Revenue (all platforms)", format="$,.2f"),
+                alt.Tooltip("roas:Q", title="ROAS", format=".2f"),
+            ],
+        )
+    )
+    return alt.layer(bars, line).properties(height=400)
+
+
+def platform_bars(platforms: pd.DataFrame, metric: str = "spend") -> alt.Chart:
+    """One bar per platform, longest first, with the platform's ROAS and CPA to hover."""
+    return (
+        alt.Chart(platforms)
+        .mark_bar(cornerRadiusEnd=4)
+        .encode(
+            y=alt.Y("platform_label:N", title=None, sort="-x"),
+            x=alt.X(f"{metric}:Q", title=METRIC_TITLES[metric], axis=alt.Axis(format=number_format(metric))),
+            color=alt.Color("platform_label:N", legend=None, scale=_platform_scale()),
+            tooltip=[
+                alt.Tooltip("platform_label:N", title="Platform"),
+                alt.Tooltip("spend:Q", title="Spend", format="$,.2f"),
+                alt.Tooltip("revenue:Q", title="Revenue", format="$,.2f"),
+                alt.Tooltip("conversions:Q", title="Conversions", format=",.1f"),
+                alt.Tooltip("roas:Q", title="ROAS", format=".2f"),
+                alt.Tooltip("cpa:Q", title="CPA", format="$,.2f"),
+            ],
+        )
+        .properties(height=alt.Step(34))
+    )
+
+
+def trend(frame: pd.DataFrame, metric: str, *, by_platform: bool) -> alt.Chart:
+    """`metric` over time (column `period`), one line per platform or one for all."""
+    chart = alt.Chart(_dated(frame, "period"))
+    encoding = {
+        "x": alt.X("period:T", title=None, axis=alt.Axis(format="%b %d")),
+        "y": alt.Y(f"{metric}:Q", title=METRIC_TITLES[metric], axis=alt.Axis(format=number_format(metric))),
+        "tooltip": [
+            alt.Tooltip("period:T", title="From", format="%b %d, %Y"),
+            *([alt.Tooltip("platform_label:N", title="Platform")] if by_platform else []),
+            alt.Tooltip(f"{metric}:Q", title=METRIC_TITLES[metric], format=number_format(metric, exact=True)),
+        ],
+    }
+    if by_platform:
+        return chart.mark_line(point=True).encode(color=_platform_color(), **encoding).properties(height=340)
+    return (
+        chart.mark_area(
+            line={"color": SPEND_COLOR},
+            color=alt.Gradient(
+                gradient="linear",
+                stops=[
+                    alt.GradientStop(color="white", offset=0),
+                    alt.GradientStop(color=SPEND_COLOR, offset=1),
+                ],
+                x1=1,
+                x2=1,
+                y1=1,
+                y2=0,
+            ),
+            opacity=0.6,
+        )
+        .encode(**encoding)
+        .properties(height=340)
+    )
+
+
+def profit_bars(roi: pd.DataFrame) -> alt.Chart:
+    """Profit per campaign, green above zero and red below."""
+    return (
+        alt.Chart(roi)
+        .mark_bar(cornerRadiusEnd=3)
+        .encode(
+            y=alt.Y("campaign_name:N", title=None, sort="-x"),
+            x=alt.X("profit:Q", title="Profit (revenue − spend)", axis=alt.Axis(format="$,.0f")),
+            color=alt.condition(alt.datum.profit >= 0, alt.value(REVENUE_COLOR), alt.value(LOSS_COLOR)),
+            tooltip=[
+                alt.Tooltip("campaign_name:N", title="Campaign"),
+                alt.Tooltip("spend:Q", title="Spend", format="$,.2f"),
+                alt.Tooltip("revenue:Q", title="Revenue", format="$,.2f"),
+                alt.Tooltip("profit:Q", title="Profit", format="$,.2f"),
+                alt.Tooltip("roi:Q", title="ROI", format=".0%"),
+            ],
+        )
+        .properties(height=alt.Step(24))
+    )
+
+
+def shares(comparison: pd.DataFrame) -> alt.Chart:
+    """Each platform's share of spend, conversions and revenue side by side."""
+    long = comparison.melt(
+        id_vars=["platform_label"],
+        value_vars=["share_of_spend", "share_of_conversions", "share_of_revenue"],
+        var_name="measure",
+        value_name="share",
+    )
+    long["measure"] = long["measure"].map(
+        {
+            "share_of_spend": "Spend",
+            "share_of_conversions": "Conversions",
+            "share_of_revenue": "Revenue",
+        }
+    )
+    return (
+        alt.Chart(long)
+        .mark_bar(cornerRadiusEnd=3)
+        .encode(
+            y=alt.Y("measure:N", title=None, sort=["Spend", "Conversions", "Revenue"]),
+            x=alt.X("share:Q", title="Share of the total", axis=alt.Axis(format=".0%"), stack="normalize"),
+            color=_platform_color(),
+            tooltip=[
+                alt.Tooltip("platform_label:N", title="Platform"),
+                alt.Tooltip("measure:N", title="Of"),
+                alt.Tooltip("share:Q", title="Share", format=".1%"),
+            ],
+        )
+        .properties(height=170)
+    )
+
+
+def weekday_bars(pattern: pd.DataFrame, metric: str) -> alt.Chart:
+    """The average day of each weekday, against the average of all days (the rule)."""
+    column = f"{metric}_per_day"
+    bars = (
+        alt.Chart(pattern)
+        .mark_bar(cornerRadiusEnd=3, color=SPEND_COLOR)
+        .encode(
+            x=alt.X("weekday_name:N", title=None, sort=list(pattern["weekday_name"])),
+            y=alt.Y(
+                f"{column}:Q",
+                title=f"{METRIC_TITLES[metric]} on an average day",
+                axis=alt.Axis(format=number_format(metric)),
+            ),
+            tooltip=[
+                alt.Tooltip("weekday_name:N", title="Weekday"),
+                alt.Tooltip(f"{column}:Q", title="Average day", format=number_format(metric, exact=True)),
+                alt.Tooltip(f"{metric}_index:Q", title="Against the average day", format=".0%"),
+                alt.Tooltip("days:Q", title="Days counted"),
+            ],
+        )
+    )
+    mean = alt.Chart(pattern).mark_rule(color="#94A3B8", strokeDash=[4, 4]).encode(y=f"mean({column}):Q")
+    return alt.layer(bars, mean).properties(height=300)
