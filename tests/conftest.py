@@ -5,6 +5,8 @@ rolled back afterwards, so tests never see each other's rows.
 """
 
 import os
+import random
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +32,20 @@ os.environ.setdefault("ADFLOW_BCRYPT_ROUNDS", "4")
 # The day the simulated world stands still on in tests.
 TODAY = date(2026, 11, 1)
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+# Servers that tests start (an SMTP sink, a webhook receiver, the app) listen in this range.
+TEST_PORTS = range(8200, 8300)
+
+
+def free_port() -> int:
+    """A port of TEST_PORTS that nothing listens on now (tried in a per-process order)."""
+    for port in random.Random(os.getpid()).sample(TEST_PORTS, len(TEST_PORTS)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {TEST_PORTS.start}-{TEST_PORTS.stop - 1}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

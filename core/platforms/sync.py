@@ -31,6 +31,10 @@ class SyncResult:
     def counts(self) -> dict[str, Any]:
         return {"rows": self.rows, "placements": self.placements, "failed_platforms": sorted(self.failures)}
 
+    @property
+    def errors(self) -> list[str]:
+        return [f"{platform}: {why}" for platform, why in sorted(self.failures.items())]
+
 
 def pull_metrics(
     session: Session,
