@@ -264,6 +264,9 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(64))
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the pass this run belongs to began (a per-company job is one run per company): a pass
+    # cut short is resumed from here, skipping the companies it had finished.
+    batch_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))
     counts: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
