@@ -16,6 +16,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, BinaryIO, Literal
 
 import numpy as np
@@ -37,6 +38,7 @@ from core.platforms.csv_reading import (
     MAX_MONEY,
     METRIC_FIELDS,
     MONEY_FIELDS,
+    NO_DATE,
     SNIFF_BYTES,
     WHOLE_FIELDS,
     Layout,
@@ -46,8 +48,8 @@ from core.platforms.csv_reading import (
     check_date_format,
     date_example,
     detect_layout,
-    is_blank,
-    is_totals,
+    epoch_day,
+    is_skipped,
     parse_dates,
     parse_numbers,
     parse_platform,
@@ -215,7 +217,6 @@ class _Reading:
     rows: int = 0
     skipped: int = 0
     currencies: set[str] = field(default_factory=set)
-    platforms_seen: set[str] = field(default_factory=set)
     daily: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
 
@@ -269,10 +270,10 @@ def _survey(file: BinaryIO, layout: Layout) -> tuple[set[str], NumberEvidence]:
     metric_indexes = [(layout.columns[f], f in WHOLE_FIELDS) for f in METRIC_FIELDS if f in layout.columns]
     dates: set[str] = set()
     evidence = NumberEvidence()
-    with records(file, layout) as rows:
-        for _, row in rows:
+    with records(file, layout) as reader:
+        for row in reader:
             date_cell = _cell(row, date_index)
-            if is_blank(row) or is_totals(row, date_cell):
+            if is_skipped(row, date_cell):
                 continue
             if len(dates) < _DISTINCT_DATES_SAMPLED:
                 dates.add(date_cell)
@@ -291,36 +292,42 @@ def _parse(file: BinaryIO, reading: _Reading, default_platform: Platform | None,
     wanted = [f for f in FIELDS if f in columns]
     needed = max(columns[f] for f in wanted) + 1
     chunk_rows = get_settings().import_chunk_rows
+    pick = itemgetter(*(columns[f] for f in wanted))
+    date_index, campaign_index = columns["date"], columns["campaign"]
     lines: list[int] = []
-    cells: dict[str, list[str]] = {f: [] for f in wanted}
-    date_cache: dict[str, date | None] = {}
+    picked: list[tuple[str, ...]] = []
+    date_cache: dict[str, int] = {}
     latest = today + timedelta(days=1)  # a day of slack for advertisers east of UTC
-    with records(file, layout) as rows:
-        for line, row in rows:
-            date_cell = _cell(row, columns["date"])
-            if is_blank(row) or is_totals(row, date_cell):
+
+    def fold() -> None:
+        cells = dict(zip(wanted, (list(column) for column in zip(*picked, strict=True)), strict=True))
+        _fold(reading, lines, cells, default_platform, date_cache, latest)
+
+    with records(file, layout) as reader:
+        for row in reader:
+            date_cell = row[date_index] if date_index < len(row) else ""
+            if is_skipped(row, date_cell):
                 reading.skipped += 1
                 continue
             if len(row) < needed:
                 reading.rows += 1
                 reading.problems.add(
-                    line,
+                    reader.line_num,
                     "",
                     f"{len(row)} fields",
                     f"has {len(row)} fields; the header has {len(layout.header)}",
                 )
                 continue
-            if _is_summary(row, columns):
+            if not row[campaign_index].strip() and _is_summary(row, columns):
                 reading.skipped += 1
                 continue
-            lines.append(line)
-            for name in wanted:
-                cells[name].append(row[columns[name]])
+            lines.append(reader.line_num)
+            picked.append(pick(row))
             if len(lines) >= chunk_rows:
-                _fold(reading, lines, cells, default_platform, date_cache, latest)
-                lines, cells = [], {f: [] for f in wanted}
+                fold()
+                lines, picked = [], []
     if lines:
-        _fold(reading, lines, cells, default_platform, date_cache, latest)
+        fold()
 
 
 def _is_summary(row: list[str], columns: dict[str, int]) -> bool:
@@ -336,7 +343,7 @@ def _fold(
     lines: list[int],
     cells: dict[str, list[str]],
     default_platform: Platform | None,
-    date_cache: dict[str, date | None],
+    date_cache: dict[str, int],
     latest: date,
 ) -> None:
     layout, problems = reading.layout, reading.problems
@@ -351,12 +358,12 @@ def _fold(
 
     example = date_example(reading.date_format)
     days = parse_dates(cells["date"], reading.date_format, date_cache)
-    refuse(np.array([d is None for d in days]), "date", f"is not a date in this file's form ({example})")
-    refuse(np.array([d is not None and d > latest for d in days]), "date", "is in the future")
+    refuse(days == NO_DATE, "date", f"is not a date in this file's form ({example})")
+    refuse(days > epoch_day(latest), "date", "is in the future")
     if "date_end" in cells:
         ends = parse_dates(cells["date_end"], reading.date_format, date_cache)
         refuse(
-            np.array([e != d for d, e in zip(days, ends, strict=True)]),
+            ends != days,
             "date_end",
             "is not the same day as the start: export with a daily breakdown (by Day)",
         )
@@ -371,8 +378,6 @@ def _fold(
         platforms = [parse_platform(value) for value in cells["platform"]]
         known = ", ".join(p.label for p in Platform)
         refuse(np.array([p is None for p in platforms]), "platform", f"is not a platform ({known})")
-    else:
-        platforms = [default_platform] * len(lines)
     metrics = {}
     for name in METRIC_FIELDS:
         if name not in cells:
@@ -395,19 +400,19 @@ def _fold(
     reading.rows += len(lines)
     if not len(keep):
         return
-    ids = [cells["campaign_id"][i].strip() for i in keep] if "campaign_id" in cells else [""] * len(keep)
     frame = pd.DataFrame(
         {
-            "platform": [platforms[i].value for i in keep],
-            "key": [f"id:{i}" if i else f"name:{names[k]}" for i, k in zip(ids, keep, strict=True)],
-            "date": np.array([days[i] for i in keep], dtype="datetime64[D]"),
+            "platform": [platforms[i].value for i in keep] if "platform" in cells else default_platform.value,
+            "date": days[keep].astype("datetime64[D]"),
             "campaign": [names[i] for i in keep],
-            "external_id": ids,
+            "external_id": [cells["campaign_id"][i].strip() for i in keep] if "campaign_id" in cells else "",
             **{name: values[keep] for name, values in metrics.items()},
             "rows": 1,
         }
     )
-    reading.platforms_seen.update(frame["platform"].unique())
+    frame["key"] = ("name:" + frame["campaign"]).where(
+        frame["external_id"] == "", "id:" + frame["external_id"]
+    )
     _merge(reading, frame)
 
 

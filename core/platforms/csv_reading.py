@@ -8,12 +8,13 @@ column for dates), so the same file always reads the same way.
 import codecs
 import csv
 import io
+import itertools
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 import pandas as pd
@@ -112,6 +113,7 @@ DATE_FORMATS = (
     "%d %B %Y",
 )
 _MIDNIGHT = re.compile(r"[T ]00:00(:00(\.0+)?)?(Z|[+-]00:?00)?$")
+_HAS_DIGIT = re.compile(r"\d")
 _TOTAL = re.compile(r"^\s*totals?\b", re.IGNORECASE)
 _CURRENCY_IN_HEADER = re.compile(r"\s*\(([A-Z]{3})\)\s*$")
 _EMPTY_VALUES = frozenset({"", "--", "-", "—", "–", "n/a", "N/A"})
@@ -294,32 +296,30 @@ def _currency_of(header: Sequence[str], columns: Mapping[str, int]) -> str | Non
 
 
 @contextmanager
-def records(file: BinaryIO, layout: Layout) -> Iterator[Iterator[tuple[int, list[str]]]]:
-    """(file line number, cells) of every record after the header, read as a stream."""
+def records(file: BinaryIO, layout: Layout) -> Iterator[Any]:
+    """The csv reader over the records after the header, read as a stream; `line_num` is the file line."""
     file.seek(0)
     text = io.TextIOWrapper(file, encoding=layout.encoding, newline="")
+    reader = csv.reader(text, delimiter=layout.delimiter)
     try:
-        reader = csv.reader(text, delimiter=layout.delimiter)
-
-        def rows() -> Iterator[tuple[int, list[str]]]:
-            try:
-                for number, row in enumerate(reader, start=1):
-                    if number > layout.header_line:
-                        yield reader.line_num, row
-            except UnicodeDecodeError:
-                raise ValidationError(
-                    {"file": f"is not valid {layout.encoding} text after line {reader.line_num}"}
-                ) from None
-            except csv.Error as exc:
-                raise ValidationError({"file": f"line {reader.line_num}: {exc}"}) from None
-
-        yield rows()
+        for _ in itertools.islice(reader, layout.header_line):
+            pass
+        yield reader
+    except UnicodeDecodeError:
+        raise ValidationError(
+            {"file": f"is not valid {layout.encoding} text after line {reader.line_num}"}
+        ) from None
+    except csv.Error as exc:
+        raise ValidationError({"file": f"line {reader.line_num}: {exc}"}) from None
     finally:
         text.detach()
 
 
-def is_blank(row: Sequence[str]) -> bool:
-    return not any(cell.strip() for cell in row)
+def is_skipped(row: Sequence[str], date_cell: str) -> bool:
+    """Blank lines and totals lines: they carry no day of their own."""
+    if _HAS_DIGIT.search(date_cell):  # nearly every row: a dated one
+        return False
+    return not any(cell.strip() for cell in row) or is_totals(row, date_cell)
 
 
 def is_totals(row: Sequence[str], date_cell: str) -> bool:
@@ -380,13 +380,20 @@ def check_date_format(date_format: str) -> str:
     return date_format
 
 
-def parse_dates(values: Sequence[str], date_format: str, cache: dict[str, date | None]) -> list[date | None]:
-    parsed = []
-    for value in values:
-        if value not in cache:
-            cache[value] = _parse_date(value, date_format)
-        parsed.append(cache[value])
-    return parsed
+NO_DATE = np.iinfo(np.int64).min
+_EPOCH = date(1970, 1, 1)
+
+
+def epoch_day(day: date) -> int:
+    return (day - _EPOCH).days
+
+
+def parse_dates(values: Sequence[str], date_format: str, cache: dict[str, int]) -> np.ndarray:
+    """Days since 1970-01-01 (NO_DATE where unreadable); `cache` remembers each distinct value."""
+    for value in set(values) - cache.keys():
+        parsed = _parse_date(value, date_format)
+        cache[value] = NO_DATE if parsed is None else epoch_day(parsed)
+    return np.fromiter((cache[value] for value in values), dtype=np.int64, count=len(values))
 
 
 def date_example(date_format: str) -> str:
@@ -445,6 +452,11 @@ def _decimal_mark(digits: str) -> str | None:
 
 def parse_numbers(values: Sequence[str], style: NumberStyle) -> tuple[np.ndarray, np.ndarray]:
     """Numbers as the file writes them: (values, readable). Empty cells and '--' read as 0."""
+    if style.decimal == ".":
+        try:  # plain numbers, as most exports write them: read them all at once
+            return np.array([value or "0" for value in values], dtype=float), np.ones(len(values), dtype=bool)
+        except ValueError:
+            pass
     series = pd.Series(values, dtype=object)
     if style.decimal == ",":
         plain = series.where(~series.str.contains(r"[.,]", regex=True, na=False))
