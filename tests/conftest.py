@@ -10,7 +10,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -18,13 +18,14 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
+from core.campaigns import service as campaigns
 from core.companies import service as companies
 from core.database import upgrade_schema
 from core.platforms.registry import Connectors
 from core.users import service as users
 from db import Database
 from db.enums import Role
-from db.models import Company
+from db.models import Campaign, Company
 
 # Cheap password hashing for the many users tests create (settings read the environment once).
 os.environ.setdefault("ADFLOW_BCRYPT_ROUNDS", "4")
@@ -166,3 +167,36 @@ def other_tenant(session: Session) -> Tenant:
 @pytest.fixture
 def connectors(session: Session) -> Connectors:
     return Connectors(session, today=TODAY)
+
+
+def live_campaign(
+    session: Session,
+    actor: Actor,
+    connectors: Connectors,
+    name: str,
+    platforms: list[str],
+    *,
+    days: int,
+    today: date = TODAY,
+    daily_budget: int = 100,
+) -> Campaign:
+    """An active campaign whose simulated placements have been running for `days` days."""
+    first_day = today - timedelta(days=days)
+    campaign = campaigns.create(
+        session,
+        actor,
+        {
+            "name": name,
+            "total_budget": daily_budget * 100,
+            "daily_budget": daily_budget,
+            "start_date": first_day,
+            "platforms": platforms,
+            "status": "active",
+        },
+        connectors=connectors,
+    )
+    for placement in campaign.platform_campaigns:
+        connectors.for_platform(placement.platform).provision(
+            placement.external_id, schedule=[(first_day, daily_budget * 0.6, True)]
+        )
+    return campaign

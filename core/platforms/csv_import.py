@@ -42,7 +42,6 @@ from core.platforms.csv_reading import (
     SNIFF_BYTES,
     WHOLE_FIELDS,
     Layout,
-    NumberEvidence,
     NumberStyle,
     RowProblems,
     check_date_format,
@@ -55,6 +54,7 @@ from core.platforms.csv_reading import (
     parse_platform,
     records,
     resolve_date_format,
+    survey,
 )
 from core.platforms.registry import Connectors
 from core.schemas import MAX_NAME_LENGTH
@@ -242,7 +242,9 @@ def _read(file: BinaryIO, options: ImportOptions, today: date) -> _Reading:
         raise ValidationError(
             {"platform": "say which platform the file is from (or map a column to platform)"}
         )
-    dates, evidence = _survey(file, layout)
+    date_columns = [layout.columns[f] for f in ("date", "date_end") if f in layout.columns]
+    number_columns = {layout.columns[f]: f in WHOLE_FIELDS for f in METRIC_FIELDS if f in layout.columns}
+    dates, evidence = survey(file, layout, date_columns, number_columns, cap=_DISTINCT_DATES_SAMPLED)
     date_format = resolve_date_format(dates, options.date_format)
     reading = _Reading(layout, evidence.style(), date_format, RowProblems(MAX_REPORTED_ROW_ERRORS))
     default_platform = options.platform or DEFAULT_PLATFORM.get(layout.format)
@@ -258,31 +260,6 @@ def _read(file: BinaryIO, options: ImportOptions, today: date) -> _Reading:
             }
         )
     return reading
-
-
-def _cell(row: list[str], index: int | None) -> str:
-    return row[index] if index is not None and index < len(row) else ""
-
-
-def _survey(file: BinaryIO, layout: Layout) -> tuple[set[str], NumberEvidence]:
-    """First pass: every distinct date written, and which mark is the decimal one."""
-    date_index, end_index = layout.columns["date"], layout.columns.get("date_end")
-    metric_indexes = [(layout.columns[f], f in WHOLE_FIELDS) for f in METRIC_FIELDS if f in layout.columns]
-    dates: set[str] = set()
-    evidence = NumberEvidence()
-    with records(file, layout) as reader:
-        for row in reader:
-            date_cell = _cell(row, date_index)
-            if is_skipped(row, date_cell):
-                continue
-            if len(dates) < _DISTINCT_DATES_SAMPLED:
-                dates.add(date_cell)
-                if end_index is not None:
-                    dates.add(_cell(row, end_index))
-            if not evidence.settled:
-                for index, whole in metric_indexes:
-                    evidence.observe(_cell(row, index), whole=whole)
-    return dates, evidence
 
 
 def _parse(file: BinaryIO, reading: _Reading, default_platform: Platform | None, today: date) -> None:

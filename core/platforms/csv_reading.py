@@ -23,6 +23,8 @@ from core.errors import ValidationError
 from db.enums import Platform
 
 SNIFF_BYTES = 64 * 1024
+_SURVEY_CHUNK_ROWS = 200_000
+_EVIDENCE_VALUES = 2_000  # per column and chunk: values with a separator, until the mark is known
 HEADER_SEARCH_ROWS = 50
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
@@ -490,6 +492,56 @@ def _parse_number(value: str, style: NumberStyle) -> float | None:
 
 def parse_platform(value: str) -> Platform | None:
     return PLATFORM_NAMES.get(" ".join(value.strip().lower().replace("_", " ").split()))
+
+
+def survey(
+    file: BinaryIO,
+    layout: Layout,
+    date_columns: Sequence[int],
+    number_columns: Mapping[int, bool],
+    *,
+    cap: int,
+) -> tuple[set[str], NumberEvidence]:
+    """A quick first pass: the distinct values of the date columns (up to `cap`), and which mark is
+    the decimal one in the number columns (index -> holds whole numbers). Exact line numbers and
+    field counts are the second pass's business, so the fast parser does this one."""
+    file.seek(0)
+    text = io.TextIOWrapper(file, encoding=layout.encoding, newline="")
+    dates: set[str] = set()
+    evidence = NumberEvidence()
+    try:
+        chunks = pd.read_csv(
+            text,
+            sep=layout.delimiter,
+            header=None,
+            skiprows=layout.header_line,
+            names=range(len(layout.header)),
+            usecols=sorted({*date_columns, *number_columns}),
+            dtype=str,
+            keep_default_na=False,
+            on_bad_lines="skip",
+            chunksize=_SURVEY_CHUNK_ROWS,
+            engine="c",
+        )
+        for chunk in chunks:
+            for column in date_columns:
+                if len(dates) < cap:
+                    dates.update(chunk[column].unique()[: cap - len(dates)])
+            for column, whole in number_columns.items():
+                if evidence.settled:
+                    break
+                marked = chunk[column][chunk[column].str.contains(r"[.,]", regex=True)]
+                for value in marked.iloc[:_EVIDENCE_VALUES]:
+                    evidence.observe(value, whole=whole)
+    except pd.errors.EmptyDataError:
+        pass
+    except UnicodeDecodeError:
+        raise ValidationError({"file": f"is not valid {layout.encoding} text"}) from None
+    except pd.errors.ParserError as exc:
+        raise ValidationError({"file": f"cannot be read as CSV: {exc}"}) from None
+    finally:
+        text.detach()
+    return dates, evidence
 
 
 @dataclass(slots=True)

@@ -17,14 +17,13 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.campaigns import service as campaigns
 from core.config import PROJECT_ROOT
 from core.database import upgrade_schema
 from core.platforms.registry import Connectors
 from db import Database
 from db.enums import Platform
 from db.models import Campaign, JobRun, MetricsHistory, PlatformCampaign
-from tests.conftest import PostgresServer, free_port, make_tenant
+from tests.conftest import PostgresServer, free_port, live_campaign, make_tenant
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -113,23 +112,16 @@ def seed(url: str, *, companies: int, placements: int, days: int) -> Database:
             tenant = make_tenant(session, f"Company {number}")
             connectors = Connectors(session, today=today)
             for index in range(placements):
-                campaign = campaigns.create(
+                platform = platforms[index % len(platforms)]
+                live_campaign(
                     session,
                     tenant.marketer,
-                    {
-                        "name": f"Campaign {index}",
-                        "total_budget": "100000",
-                        "daily_budget": "80",
-                        "start_date": today - timedelta(days=days),
-                        "platforms": [platforms[index % len(platforms)]],
-                        "status": "active",
-                    },
-                    connectors=connectors,
+                    connectors,
+                    f"Campaign {index}",
+                    [platform],
+                    days=days,
+                    today=today,
                 )
-                for placement in campaign.platform_campaigns:
-                    connectors.for_platform(placement.platform).provision(
-                        placement.external_id, schedule=[(today - timedelta(days=days), 80.0, True)]
-                    )
     return database
 
 

@@ -10,7 +10,7 @@ from core.platforms.registry import Connectors
 from core.platforms.sync import pull_metrics, sync_company
 from db.enums import DataSource, Platform
 from db.models import MetricsHistory
-from tests.conftest import TODAY, Tenant
+from tests.conftest import TODAY, Tenant, live_campaign
 
 
 def test_pull_metrics_fetches_connector_placements_only(
@@ -63,29 +63,6 @@ def test_pull_metrics_fetches_connector_placements_only(
     assert live.spent_budget > 0
 
 
-def _live_campaign(
-    session: Session, tenant: Tenant, connectors: Connectors, name: str, platforms: list[str], days: int = 20
-):
-    campaign = campaigns.create(
-        session,
-        tenant.marketer,
-        {
-            "name": name,
-            "total_budget": "9000",
-            "daily_budget": "100",
-            "start_date": TODAY - timedelta(days=days),
-            "platforms": platforms,
-            "status": "active",
-        },
-        connectors=connectors,
-    )
-    for placement in campaign.platform_campaigns:
-        connectors.for_platform(placement.platform).provision(
-            placement.external_id, schedule=[(TODAY - timedelta(days=days), 60.0, True)]
-        )
-    return campaign
-
-
 def _at(day: date) -> datetime:
     return datetime.combine(day, time(6), UTC)
 
@@ -93,7 +70,7 @@ def _at(day: date) -> datetime:
 def test_sync_company_pulls_since_the_last_sync_with_a_look_back_for_late_conversions(
     session: Session, tenant: Tenant, connectors: Connectors
 ) -> None:
-    campaign = _live_campaign(session, tenant, connectors, "Always on", ["google_ads"])
+    campaign = live_campaign(session, tenant.marketer, connectors, "Always on", ["google_ads"], days=20)
     placement = campaign.platform_campaigns[0]
 
     first = sync_company(session, tenant.marketer, connectors=connectors, now=_at(TODAY))
@@ -131,8 +108,10 @@ def test_sync_company_pulls_since_the_last_sync_with_a_look_back_for_late_conver
 def test_a_failing_platform_is_recorded_and_the_others_still_sync(
     session: Session, tenant: Tenant, other_tenant: Tenant, connectors: Connectors
 ) -> None:
-    campaign = _live_campaign(session, tenant, connectors, "Two platforms", ["facebook", "tiktok"])
-    theirs = _live_campaign(session, other_tenant, connectors, "Not ours", ["facebook"])
+    campaign = live_campaign(
+        session, tenant.marketer, connectors, "Two platforms", ["facebook", "tiktok"], days=20
+    )
+    theirs = live_campaign(session, other_tenant.marketer, connectors, "Not ours", ["facebook"], days=20)
     draft = campaigns.create(
         session,
         tenant.marketer,
