@@ -244,7 +244,14 @@ def _read(file: BinaryIO, options: ImportOptions, today: date) -> _Reading:
         )
     date_columns = [layout.columns[f] for f in ("date", "date_end") if f in layout.columns]
     number_columns = {layout.columns[f]: f in WHOLE_FIELDS for f in METRIC_FIELDS if f in layout.columns}
-    dates, evidence = survey(file, layout, date_columns, number_columns, cap=_DISTINCT_DATES_SAMPLED)
+    dates, evidence = survey(
+        file,
+        layout,
+        date_columns,
+        number_columns,
+        cap=_DISTINCT_DATES_SAMPLED,
+        chunk_rows=get_settings().import_chunk_rows,
+    )
     date_format = resolve_date_format(dates, options.date_format)
     reading = _Reading(layout, evidence.style(), date_format, RowProblems(MAX_REPORTED_ROW_ERRORS))
     default_platform = options.platform or DEFAULT_PLATFORM.get(layout.format)

@@ -23,7 +23,6 @@ from core.errors import ValidationError
 from db.enums import Platform
 
 SNIFF_BYTES = 64 * 1024
-_SURVEY_CHUNK_ROWS = 200_000
 _EVIDENCE_VALUES = 2_000  # per column and chunk: values with a separator, until the mark is known
 HEADER_SEARCH_ROWS = 50
 DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
@@ -501,6 +500,7 @@ def survey(
     number_columns: Mapping[int, bool],
     *,
     cap: int,
+    chunk_rows: int,
 ) -> tuple[set[str], NumberEvidence]:
     """A quick first pass: the distinct values of the date columns (up to `cap`), and which mark is
     the decimal one in the number columns (index -> holds whole numbers). Exact line numbers and
@@ -520,7 +520,7 @@ def survey(
             dtype=str,
             keep_default_na=False,
             on_bad_lines="skip",
-            chunksize=_SURVEY_CHUNK_ROWS,
+            chunksize=chunk_rows,
             engine="c",
         )
         for chunk in chunks:
