@@ -558,6 +558,8 @@ def _create_missing(
     session: Session, actor: Actor, reading: _Reading, match: _Match
 ) -> tuple[dict[tuple[str, str], int], int, int]:
     """Create the campaigns and placements the file names but the company lacks; their ids by key."""
+    if not match.plans:
+        return {}, 0, 0
     currency = next(iter(reading.currencies), None)
     keys = {(p.platform.value, _plan_key(p)): p for p in match.plans}
     days_by_name = reading.daily.reset_index().groupby("campaign")["date"].nunique()

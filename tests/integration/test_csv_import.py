@@ -311,6 +311,13 @@ def test_legitimate_oddities_are_accepted(session: Session, tenant: Tenant) -> N
     assert result.days_written == 2
 
 
+def test_a_file_with_a_header_and_nothing_else_imports_nothing(session: Session, tenant: Tenant) -> None:
+    data = b"Day,Campaign,Impressions,Clicks,Cost\nTotal: Account,--,0,0,0.00\n\n"
+    result = csv_import.import_file(session, tenant.marketer, io.BytesIO(data), today=TODAY)
+    assert (result.days_written, result.campaigns_created, result.preview.first_day) == (0, 0, None)
+    assert result.preview.skipped_rows == 2
+
+
 def test_reimporting_the_same_file_changes_nothing(session: Session, tenant: Tenant) -> None:
     csv_import.import_file(session, tenant.marketer, fixture("meta_adset_eur.csv"), today=TODAY)
     before = stored(session, tenant)
