@@ -22,7 +22,7 @@ from typing import Protocol
 import redis
 from sqlalchemy import Connection, text
 
-from core.config import Settings
+from core.config import ConfigurationError, Settings
 from db import Database
 
 logger = logging.getLogger(__name__)
@@ -241,6 +241,10 @@ def scheduler_lock(settings: Settings, database: Database) -> SchedulerLock:
         )
     redis_lock = None
     if settings.redis_url:
+        try:
+            redis.connection.parse_url(settings.redis_url)
+        except ValueError as exc:
+            raise ConfigurationError(f"REDIS_URL is not a Redis URL: {exc}") from None
         redis_lock = RedisLock(
             settings.redis_url,
             f"{settings.redis_key_prefix}{LOCK_NAME}:lock",
