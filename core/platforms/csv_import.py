@@ -175,9 +175,7 @@ def preview(
     missing, a mapping naming no column, dates that read two ways); bad rows are listed in
     `errors` instead, so a screen can show them beside the rest.
     """
-    options = parse(ImportOptions, options or {})
-    reading = _read(_seekable(file), options, today or datetime.now(UTC).date())
-    return _preview(reading, _match(session, actor, reading))
+    return _examine(session, actor, file, options, today)[2]
 
 
 def import_file(
@@ -195,14 +193,24 @@ def import_file(
     twice changes nothing and an overlapping file replaces the overlapping days.
     """
     actor.require_write()
-    options = parse(ImportOptions, options or {})
-    reading = _read(_seekable(file), options, today or datetime.now(UTC).date())
-    matches = _match(session, actor, reading)
-    result = _preview(reading, matches)
+    reading, matches, result = _examine(session, actor, file, options, today)
     result.raise_for_errors()
     placement_ids, campaigns_created, placements_created = _create_missing(session, actor, reading, matches)
     days_written = _write_days(session, actor, reading.daily, placement_ids)
     return ImportResult(result, campaigns_created, placements_created, days_written, result.notes)
+
+
+def _examine(
+    session: Session,
+    actor: Actor,
+    file: BinaryIO,
+    options: ImportOptions | dict[str, Any] | None,
+    today: date | None,
+) -> tuple["_Reading", "_Match", ImportPreview]:
+    options = parse(ImportOptions, options or {})
+    reading = _read(_seekable(file), options, today or datetime.now(UTC).date())
+    match = _match(session, actor, reading)
+    return reading, match, _preview(reading, match)
 
 
 # -- reading -----------------------------------------------------------------------------------
