@@ -43,12 +43,17 @@ def scratch_postgres(admin_url: str) -> Iterator[Database]:
         admin.dispose()
 
 
-def bench_company(database: Database, name: str = "Bench Co") -> Actor:
+def bench_company(database: Database, name: str = "Bench Co", username: str = "bench") -> Actor:
     with database.session_scope() as session:
         company = companies.create(session, name)
         user = users.create(
             session,
             company,
-            {"username": "bench", "email": "bench@bench.test", "password": "bench-password", "role": "admin"},
+            {
+                "username": username,
+                "email": f"{username}@bench.test",
+                "password": "bench-password",
+                "role": "admin",
+            },
         )
         return Actor.for_user(user)

@@ -37,6 +37,73 @@ def seed_demo(_: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def import_csv(args: argparse.Namespace) -> int:
+    from core.actor import Actor
+    from core.companies import service as companies
+    from core.database import session_scope
+    from core.platforms import csv_import
+    from db.enums import Role
+
+    options = {"platform": args.platform, "mapping": _mapping(args.map), "date_format": args.date_format}
+    try:
+        file = open(args.file, "rb")  # noqa: SIM115 - closed below, whatever happens
+    except OSError as exc:
+        raise ValidationError({"FILE": f"cannot read {args.file}: {exc.strerror}"}) from None
+    with file, session_scope() as session:
+        company = companies.get_by_name(session, args.company)
+        actor = Actor(company_id=company.id, role=Role.ADMIN, name="cli")
+        if args.dry_run:
+            preview = csv_import.preview(session, actor, file, options)
+            _print_preview(preview)
+            preview.raise_for_errors()
+            print("Dry run: nothing was imported.")
+            return EXIT_OK
+        result = csv_import.import_file(session, actor, file, options)
+    _print_preview(result.preview)
+    print(
+        f"Imported {result.days_written} campaign-days; created {result.campaigns_created} campaign(s) "
+        f"and {result.placements_created} platform campaign(s)."
+    )
+    return EXIT_OK
+
+
+def _mapping(pairs: Sequence[str]) -> dict[str, str]:
+    mapping = {}
+    for pair in pairs:
+        column, separator, field = pair.rpartition("=")
+        if not separator or not column.strip() or not field.strip():
+            raise ValidationError({"map": f"expected COLUMN=FIELD, got {pair!r}"})
+        mapping[column.strip()] = field.strip()
+    return mapping
+
+
+def _print_preview(preview) -> None:
+    from core.platforms.csv_import import FORMAT_LABELS
+
+    print(
+        f"{FORMAT_LABELS[preview.format]} ({preview.encoding}, {preview.delimiter}-separated, "
+        f"dates like {preview.date_format}, numbers like {preview.number_format}"
+        + (f", {preview.currency}" if preview.currency else "")
+        + f"); header on line {preview.header_line}"
+    )
+    print("  columns: " + ", ".join(f"{field} <- {column!r}" for field, column in preview.columns.items()))
+    period = f"{preview.first_day} to {preview.last_day}" if preview.first_day else "no days"
+    print(
+        f"  {preview.rows} rows at {preview.level} level -> {preview.campaign_days} campaign-days "
+        f"({preview.summed_rows} rows summed), {period}"
+    )
+    totals = preview.totals
+    print(
+        f"  totals: {totals['impressions']:,.0f} impressions, {totals['clicks']:,.0f} clicks, "
+        f"{totals['conversions']:,.2f} conversions, spend {totals['spend']:,.2f}, "
+        f"revenue {totals['revenue']:,.2f}"
+    )
+    if preview.new_campaigns:
+        print(f"  new campaigns ({len(preview.new_campaigns)}): " + ", ".join(preview.new_campaigns))
+    for note in preview.notes:
+        print(f"  note: {note}")
+
+
 def serve(args: argparse.Namespace) -> int:
     from core.launcher import serve_all
 
@@ -50,6 +117,24 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "seed-demo", help="create the demo company, users and campaigns (idempotent)"
     ).set_defaults(run=seed_demo)
+    importer = commands.add_parser(
+        "import-csv",
+        help="import a Google Ads report, a Meta Ads Manager export or any CSV with a column mapping",
+    )
+    importer.add_argument("file", metavar="FILE")
+    importer.add_argument("--company", required=True, help="the company whose campaigns the file feeds")
+    importer.add_argument("--platform", help="platform of every row, for files without a platform column")
+    importer.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=FIELD",
+        help="read COLUMN as FIELD (date, campaign, campaign_id, platform, impressions, clicks, "
+        "conversions, spend, revenue, currency); repeat for each column",
+    )
+    importer.add_argument("--date-format", help="strftime form of the dates when they read two ways")
+    importer.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
+    importer.set_defaults(run=import_csv)
     serve_parser = commands.add_parser("serve", help="run the app, the REST API and the scheduler together")
     serve_parser.add_argument("--no-api", action="store_true", help="do not start the REST sidecar")
     serve_parser.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler")
@@ -65,8 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValidationError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         for row in exc.rows:
+            where = f"line {row['line']}" if "line" in row else f"row {row.get('row')}"
             print(
-                f"  row {row.get('row')}: {row.get('column')}={row.get('value')!r}: {row.get('message')}",
+                f"  {where}: {row.get('column')}={row.get('value')!r}: {row.get('message')}",
                 file=sys.stderr,
             )
         return EXIT_REFUSED

@@ -25,8 +25,6 @@ class Settings(BaseSettings):
     data_dir: Path = PROJECT_ROOT / "data"
     database_url: str = Field(default="", validation_alias="DATABASE_URL")
     redis_url: str | None = Field(default=None, validation_alias="REDIS_URL")
-    # Every key this product writes to Redis starts with this, so deployments can share a server.
-    redis_key_prefix: str = "adflow"
     secret_key: SecretStr = SecretStr(DEVELOPMENT_SECRET_KEY)
 
     app_host: str = "127.0.0.1"
@@ -57,6 +55,39 @@ class Settings(BaseSettings):
     # The simulator stands in for the live ad platforms; its seed makes the demo reproducible.
     simulator_seed: int = 7
     log_level: str = "INFO"
+    # Keys this installation writes in Redis start with this (several installations may share one).
+    redis_key_prefix: str = "adflow:"
+
+    # CSV import reads and parses files in chunks of this many rows (memory stays bounded).
+    import_chunk_rows: int = Field(default=50_000, ge=1_000)
+
+    # Metric sync: each run re-pulls this many days before the last sync, for conversions that
+    # platforms report late; a placement never synced starts at most this many days back.
+    sync_lookback_days: int = Field(default=7, ge=0, le=90)
+    sync_backfill_days: int = Field(default=90, ge=1)
+
+    # The scheduler's timetable (crontab lines, UTC) and how it shares the lock with other instances.
+    schedule_sync_metrics: str = "5 * * * *"
+    schedule_dispatch_notifications: str = "* * * * *"
+    schedule_prune_history: str = "40 3 * * *"
+    scheduler_workers: int = Field(default=2, ge=1, le=16)
+    scheduler_lock_ttl_seconds: int = Field(default=30, ge=5)
+    scheduler_standby_poll_seconds: float = Field(default=5.0, gt=0)
+    scheduler_once_wait_seconds: float = Field(default=10.0, ge=0)
+    job_runs_retention_days: int = Field(default=30, ge=1)
+
+    # Notifications: the SMTP server for e-mail (none: e-mail is not sent), retries with backoff.
+    smtp_host: str | None = None
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "AdFlowAI <adflow@localhost>"
+    notification_timeout_seconds: float = Field(default=10.0, gt=0)
+    notification_max_attempts: int = Field(default=8, ge=1)
+    notification_retry_base_seconds: int = Field(default=60, ge=1)
+    notification_batch_size: int = Field(default=50, ge=1)
+    notification_retention_days: int = Field(default=90, ge=1)
 
     @field_validator("api_cors_origins", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.campaigns import service as campaigns
 from core.companies import service as companies
-from core.errors import NotFound
+from core.errors import NotFound, PlatformError
 from core.platforms.registry import Connectors
 from core.platforms.simulator import SimulatorConnector
 from core.platforms.sync import pull_metrics
@@ -141,6 +141,8 @@ def seed_demo(session: Session, *, today: date | None = None, seed: int = 7) -> 
     synced = pull_metrics(
         session, actor, placements, start=first_day, end=today - timedelta(days=1), connectors=connectors
     )
+    if synced.failures:
+        raise PlatformError(f"The simulator could not provide the demo's history: {synced.failures}")
     return DemoSummary(company.id, len(CAMPAIGNS), synced.rows)
 
 

@@ -82,5 +82,23 @@ class Severity(StrEnum):
 class JobStatus(StrEnum):
     RUNNING = "running"
     SUCCEEDED = "succeeded"
+    # Done, but part of the work failed (one platform's connector, one undeliverable message).
+    PARTIAL = "partial"
     FAILED = "failed"
     SKIPPED = "skipped"
+
+
+class NotificationKind(StrEnum):
+    ALERT = "alert"  # a new high-severity alert
+    AUTOPILOT_ACTION = "autopilot_action"  # an action the autopilot applied
+
+
+class NotificationChannel(StrEnum):
+    EMAIL = "email"
+    WEBHOOK = "webhook"  # Slack-compatible incoming webhook
+
+
+class NotificationStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"  # given up after its retries, or refused for good by the receiver

@@ -278,10 +278,36 @@ class JobRun(Base):
     job: Mapped[str] = mapped_column(String(64))
     company_id: Mapped[int | None] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # When the pass this run belongs to began (a per-company job is one run per company): a pass
+    # cut short is resumed from here, skipping the companies it had finished.
+    batch_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     status: Mapped[str] = mapped_column(String(16))
     counts: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class Notification(Base):
+    """One message to one channel: the outbox. Written in the transaction of the event that causes
+    it, delivered later by the scheduler with retries, and kept with its outcome."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_status_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(500))  # an e-mail address or a webhook URL
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class SimulatorPlacement(Base):

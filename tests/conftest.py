@@ -5,11 +5,13 @@ rolled back afterwards, so tests never see each other's rows.
 """
 
 import os
+import random
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
+from core.campaigns import service as campaigns
 from core.companies import service as companies
 from core.database import upgrade_schema
 from core.demo import seed_demo
@@ -25,7 +28,7 @@ from core.platforms.registry import Connectors
 from core.users import service as users
 from db import Database
 from db.enums import Role
-from db.models import Company
+from db.models import Campaign, Company
 
 # Cheap password hashing for the many users tests create (settings read the environment once).
 os.environ.setdefault("ADFLOW_BCRYPT_ROUNDS", "4")
@@ -33,6 +36,20 @@ os.environ.setdefault("ADFLOW_BCRYPT_ROUNDS", "4")
 # The day the simulated world stands still on in tests.
 TODAY = date(2026, 11, 1)
 DEFAULT_POSTGRES_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres"
+# Servers that tests start (an SMTP sink, a webhook receiver, the app) listen in this range.
+TEST_PORTS = range(8200, 8300)
+
+
+def free_port() -> int:
+    """A port of TEST_PORTS that nothing listens on now (tried in a per-process order)."""
+    for port in random.Random(os.getpid()).sample(TEST_PORTS, len(TEST_PORTS)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {TEST_PORTS.start}-{TEST_PORTS.stop - 1}")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -199,3 +216,36 @@ def fresh_demo_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[s
         connection.execute(text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template}"'))
     yield url.render_as_string(hide_password=False)
     server.drop_database(url.render_as_string(hide_password=False))
+
+
+def live_campaign(
+    session: Session,
+    actor: Actor,
+    connectors: Connectors,
+    name: str,
+    platforms: list[str],
+    *,
+    days: int,
+    today: date = TODAY,
+    daily_budget: int = 100,
+) -> Campaign:
+    """An active campaign whose simulated placements have been running for `days` days."""
+    first_day = today - timedelta(days=days)
+    campaign = campaigns.create(
+        session,
+        actor,
+        {
+            "name": name,
+            "total_budget": daily_budget * 100,
+            "daily_budget": daily_budget,
+            "start_date": first_day,
+            "platforms": platforms,
+            "status": "active",
+        },
+        connectors=connectors,
+    )
+    for placement in campaign.platform_campaigns:
+        connectors.for_platform(placement.platform).provision(
+            placement.external_id, schedule=[(first_day, daily_budget * 0.6, True)]
+        )
+    return campaign

@@ -45,7 +45,7 @@ def create_app(
         settings.api_rate_limit,
         settings.api_rate_limit_window_seconds,
         redis_url=settings.redis_url,
-        key_prefix=f"{settings.redis_key_prefix}:ratelimit",
+        key_prefix=f"{settings.redis_key_prefix}ratelimit",
     )
 
     @asynccontextmanager
