@@ -39,7 +39,8 @@ def ratio(numerator: Number | None, denominator: Number | None) -> float | None:
     numerator, denominator = float(numerator), float(denominator)
     if denominator == 0 or not math.isfinite(numerator) or not math.isfinite(denominator):
         return None
-    return numerator / denominator
+    value = numerator / denominator
+    return value if math.isfinite(value) else None  # a denormal denominator can overflow
 
 
 def ratios(totals: dict[str, Number]) -> dict[str, float | None]:
@@ -53,8 +54,9 @@ def add_ratios(frame: pd.DataFrame) -> pd.DataFrame:
     for name, (num, den) in RATIOS.items():
         numerator = frame[num].astype(float)
         denominator = frame[den].astype(float)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            frame[name] = (numerator / denominator).where(denominator != 0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            quotient = numerator / denominator
+        frame[name] = quotient.where((denominator != 0) & np.isfinite(quotient))
     return frame
 
 

@@ -78,3 +78,13 @@ def test_undefined_ratios_read_as_a_dash() -> None:
     assert format_ratio("ctr", 0.0123) == "1.23%"
     assert format_ratio("cpa", 12.5) == "$12.50"
     assert format_ratio("roas", 2.5) == "2.50×"
+
+
+def test_a_ratio_that_would_overflow_is_undefined_not_infinite() -> None:
+    assert ratio(1e300, 5e-324) is None
+    frame = add_ratios(
+        pd.DataFrame(
+            {"impressions": [0], "clicks": [0], "conversions": [5e-324], "spend": [1e300], "revenue": [0.0]}
+        )
+    )
+    assert math.isnan(frame.loc[0, "cpa"])
