@@ -4,12 +4,15 @@ Aggregation happens in SQL (sums only); the ratios are then taken from the sums 
 set of definitions, so every total is a ratio of sums.
 """
 
+import io
 from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Literal
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
@@ -77,9 +80,19 @@ def rollup(
 
 
 def daily_by_placement(
-    session: Session, actor: Actor, *, start: date, end: date, campaign_ids: Sequence[int] | None = None
+    session: Session,
+    actor: Actor,
+    *,
+    start: date,
+    end: date,
+    campaign_ids: Sequence[int] | None = None,
+    dates_as_datetime64: bool = False,
 ) -> pd.DataFrame:
-    """One row per placement and day: the history the analytics and the optimizer read."""
+    """One row per placement and day: the history the analytics and the optimizer read.
+
+    `date` holds datetime.date values, or numpy datetime64 with `dates_as_datetime64` (much
+    faster for millions of rows). On PostgreSQL the rows stream out by COPY.
+    """
     query = (
         select(
             MetricsHistory.platform_campaign_id,
@@ -99,7 +112,28 @@ def daily_by_placement(
     if campaign_ids is not None:
         query = query.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
     columns = ["platform_campaign_id", "campaign_id", "platform", "date", *BASE_COLUMNS]
-    frame = pd.DataFrame(session.execute(query).all(), columns=columns)
+    if session.get_bind().dialect.name == "postgresql":
+        frame = _copy_out(session, query, columns)
+    else:
+        frame = pd.DataFrame(session.execute(query).all(), columns=columns)
+        frame["date"] = pd.to_datetime(frame["date"])
     for column in BASE_COLUMNS:
         frame[column] = frame[column].astype(float)
+    frame["platform_campaign_id"] = frame["platform_campaign_id"].astype(np.int64)
+    frame["campaign_id"] = frame["campaign_id"].astype(np.int64)
+    frame["platform"] = frame["platform"].astype(object)
+    if not dates_as_datetime64:
+        frame["date"] = frame["date"].dt.date
     return frame
+
+
+def _copy_out(session: Session, query: Select, columns: list[str]) -> pd.DataFrame:
+    """PostgreSQL: the query's rows through COPY … TO STDOUT, parsed by pyarrow."""
+    sql = query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
+    buffer = io.BytesIO()
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    cursor.copy_expert(f"COPY ({sql}) TO STDOUT WITH (FORMAT csv)", buffer)
+    buffer.seek(0)
+    if not buffer.getbuffer().nbytes:
+        return pd.DataFrame({c: pd.Series(dtype="datetime64[s]" if c == "date" else float) for c in columns})
+    return pd.read_csv(buffer, names=columns, engine="pyarrow", parse_dates=["date"])
