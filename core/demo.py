@@ -17,6 +17,7 @@ from core.actor import Actor
 from core.campaigns import service as campaigns
 from core.companies import service as companies
 from core.errors import NotFound
+from core.optimizer import service as optimizer
 from core.platforms.registry import Connectors
 from core.platforms.simulator import SimulatorConnector
 from core.platforms.sync import pull_metrics
@@ -117,6 +118,7 @@ class DemoSummary:
     company_id: int
     campaigns: int
     metric_rows: int
+    recommendations: int
 
 
 def seed_demo(session: Session, *, today: date | None = None, seed: int = 7) -> DemoSummary:
@@ -141,7 +143,15 @@ def seed_demo(session: Session, *, today: date | None = None, seed: int = 7) -> 
     synced = pull_metrics(
         session, actor, placements, start=first_day, end=today - timedelta(days=1), connectors=connectors
     )
-    return DemoSummary(company.id, len(CAMPAIGNS), synced.rows)
+    # One pass in approval mode, so the demo opens with scores, alerts and pending recommendations.
+    # Run again, it keeps the identical pending recommendations rather than adding copies.
+    optimized = optimizer.run_for_company(session, actor, today=today, apply=False, connectors=connectors)
+    return DemoSummary(
+        company.id,
+        len(CAMPAIGNS),
+        synced.rows,
+        optimized.recommendations_created + optimized.recommendations_kept,
+    )
 
 
 def _company(session: Session) -> Company:

@@ -33,7 +33,7 @@ from core.optimizer import rules
 from core.optimizer.allocator import allocate_groups, cents
 from core.optimizer.anomalies import AnomalyDetector, combine, robust_residuals, seasonal_score
 from core.optimizer.curves import ResponseCurves, fit_curves
-from core.optimizer.features import WindowSums, objective_outcome
+from core.optimizer.features import WindowSums, efficiency, objective_outcome
 from core.optimizer.panel import Panel, build_panel
 from core.optimizer.settings import OptimizerSettings, for_company
 from core.optimizer.trends import forecast_series, weekly_trend
@@ -272,7 +272,15 @@ def _signals(
         scope["target_roas"].to_numpy(),
         1.0 / scope["target_cpa"].where(scope["target_cpa"] > 0).to_numpy(),
     )
-    benchmark = np.where(np.isfinite(target) & (target > 0), target, prior_rate)
+    has_target = np.isfinite(target) & (target > 0)
+    # A placement is judged against its target, else against its own campaign (a weak platform
+    # beside strong ones), else, alone in its campaign, against its peers.
+    own = pd.DataFrame({"campaign": scope["campaign_id"], "outcome": outcome_28, "spend": spend_28})
+    own_totals = own.groupby("campaign")[["outcome", "spend"]].transform("sum")
+    siblings = own.assign(spent=spend_28 > 0).groupby("campaign")["spent"].transform("sum").to_numpy() >= 2
+    own_rate = efficiency(own_totals["outcome"].to_numpy(), own_totals["spend"].to_numpy(), prior_rate)
+    campaign_benchmark = np.where(has_target, target, prior_rate)
+    benchmark = np.where(has_target, target, np.where(siblings, own_rate, prior_rate))
 
     features, reference = predictors.design_from_sums(
         sums, uses_revenue, np.full(len(scope), settled), prior_rate
@@ -283,7 +291,12 @@ def _signals(
     score = np.where(spend_28 > 0, predictors.score(predicted, benchmark), np.nan)
 
     campaign_frame = pd.DataFrame(
-        {"campaign": campaign, "weighted": predicted * spend_28, "spend": spend_28, "bench": benchmark}
+        {
+            "campaign": campaign,
+            "weighted": predicted * spend_28,
+            "spend": spend_28,
+            "bench": campaign_benchmark,
+        }
     ).groupby("campaign")
     totals = campaign_frame[["weighted", "spend"]].sum()
     bench = campaign_frame["bench"].first()
@@ -509,7 +522,8 @@ def _proposals(
             if (int(campaign[i]), int(scope["id"].iat[i]), rules.PAUSE_PLACEMENT) in refused:
                 continue
             proposal = _pause(scope, signals, curves, i, confidence)
-            proposals.setdefault(proposal.campaign_id, proposal)
+            if proposal.expected_impact["per_day"] >= 0 or proposal.expected_impact["spend_per_day"] < 0:
+                proposals.setdefault(proposal.campaign_id, proposal)
 
     # 2. Reallocate within each campaign where a better split is worth it.
     groups_rows = np.flatnonzero(eligible & active & ~np.isin(campaign, list(proposals)))
@@ -625,7 +639,13 @@ def _pause(
             before["placements"][str(int(scope["id"].iat[j]))] = {"allocated_budget": str(current)}
     uses_revenue = bool(signals.uses_revenue[i])
     spend = float(scope["allocated_budget"].iat[i])
-    lost = float(curves.expected(np.where(np.arange(len(curves)) == i, spend, 0.0))[i])
+    rows = np.array([i, *siblings])
+    old = np.array([float(scope["allocated_budget"].iat[j]) for j in rows])
+    new = np.array(
+        [float(after["placements"][str(int(scope["id"].iat[j]))].get("allocated_budget", 0)) for j in rows]
+    )
+    sub = curves.take(rows)
+    net = float(sub.expected(new).sum() - sub.expected(old).sum())
     return rules.Proposal(
         campaign_id=campaign_id,
         platform_campaign_id=placement_id,
@@ -641,7 +661,7 @@ def _pause(
             float(signals.spend_28[i]),
         ),
         confidence=round(float(confidence), 4),
-        expected_impact=_impact(uses_revenue, -lost, -spend if not len(siblings) else 0.0),
+        expected_impact=_impact(uses_revenue, net, -spend if not len(siblings) else 0.0),
     )
 
 
