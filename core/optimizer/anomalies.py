@@ -69,7 +69,14 @@ def robust_residuals(values: np.ndarray, season: np.ndarray, window: int) -> Rob
     neighbours = sliding_window_view(padded, window, axis=-1)
     before = np.median(neighbours[..., :half], axis=-1)
     after = np.median(neighbours[..., half + 1 :], axis=-1)
-    level = np.where(np.abs(filled - before) <= np.abs(filled - after), before, after)
+    # Near the ends one side is mostly padding (the edge value repeated, i.e. the day itself):
+    # use a side only where it has at least two real days.
+    steps = np.arange(filled.shape[-1])
+    before_real = np.minimum(half, steps) >= min(2, half)
+    after_real = np.minimum(half, filled.shape[-1] - 1 - steps) >= min(2, half)
+    closer_before = np.abs(filled - before) <= np.abs(filled - after)
+    use_before = np.where(before_real & after_real, closer_before, before_real | ~after_real)
+    level = np.where(use_before, before, after)
     deviation = np.where(present, logged - level, np.nan)
     seasonal = np.zeros_like(level)
     for bucket in np.unique(season):

@@ -251,7 +251,13 @@ def fit_curves(
         where=spending.sum(axis=1) > 0,
     )
     typical = np.maximum(typical, 0.01)
-    recent = np.nan_to_num(np.nanmean(np.where(usable, spend, np.nan)[:, -7:], axis=1), nan=0.0)
+    last_week = usable[:, -7:]
+    recent = np.divide(
+        np.where(last_week, spend[:, -7:], 0.0).sum(axis=1),
+        last_week.sum(axis=1),
+        out=np.zeros(len(spend)),
+        where=last_week.any(axis=1),
+    )
     adstocks = [_adstock(spend_filled, theta) for theta in CARRYOVER_RATES]
 
     grid_k = np.array(SATURATION_MULTIPLES)

@@ -411,7 +411,7 @@ def _open_alerts(
                 "campaign_id": int(scope["campaign_id"].iat[p]),
                 "platform_campaign_id": placement_id,
                 "date": dates[d],
-                "severity": _severity(metric, observed, expected, score, settings),
+                "severity": _severity(metric, observed, expected),
                 "metric": metric,
                 "observed": observed,
                 "expected": expected,
@@ -428,19 +428,15 @@ def _open_alerts(
     return len(new_alerts)
 
 
-def _severity(
-    metric: str, observed: float, expected: float, score: float, settings: OptimizerSettings
-) -> str:
-    # Money going out faster than planned, or results vanishing, cannot wait for the weekly review.
-    if (metric == "spend" and observed > expected) or (metric in _LATE_METRICS and observed < expected):
-        return (
-            Severity.HIGH.value
-            if score >= (1 + settings.anomaly_alert_threshold) / 2
-            else Severity.MEDIUM.value
-        )
-    return (
-        Severity.MEDIUM.value if score >= (1 + settings.anomaly_alert_threshold) / 2 else Severity.LOW.value
-    )
+def _severity(metric: str, observed: float, expected: float) -> str:
+    """High: money going out or results vanishing at twice or half the usual; medium: any other metric
+    that far off, or money at risk by less; low: the rest."""
+    ratio = (observed + 1.0) / (expected + 1.0)
+    large = ratio >= 2.0 or ratio <= 0.5
+    money_at_risk = (metric == "spend" and ratio > 1) or (metric in _LATE_METRICS and ratio < 1)
+    if money_at_risk:
+        return Severity.HIGH.value if large else Severity.MEDIUM.value
+    return Severity.MEDIUM.value if large else Severity.LOW.value
 
 
 def _alert_message(platform: str, metric: str, observed: float, expected: float, day: date) -> str:
@@ -515,6 +511,7 @@ def _proposals(
         eligible & active & sufficient & (np.nan_to_num(signals.score, nan=1.0) < settings.pause_score_below)
     )
     if len(candidates):
+        candidates = candidates[np.argsort(signals.score[candidates], kind="stable")]  # the worst first
         spend = np.maximum(curves.recent_spend[candidates], 0.01)
         draws = curves.take(candidates).sample(_DRAWS, seed=1).response(spend) / spend[:, None]
         below = (draws < (signals.benchmark[candidates] * pause_ratio)[:, None]).mean(axis=1)
