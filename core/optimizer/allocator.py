@@ -6,8 +6,9 @@ at a bound the same marginal return. Guardrails, all as arguments:
 
 - the split never exceeds the total and sums to it to the cent;
 - per-placement minimum and maximum daily budgets (hard);
-- a cap on the change per run relative to the current split (e.g. ±30%), so the engine moves
-  step by step and learns from each step;
+- a cap on the change per run relative to the current split (e.g. ±30%; growth may also reach
+  30% of an even share, so a small placement that proves strong is not held small), so the engine
+  moves step by step and learns from each step;
 - an exploration floor where a curve is uncertain or the data thin: a small share of the total
   keeps such placements running, so their curves can be learnt instead of starved forever.
 
@@ -77,11 +78,12 @@ def allocate_groups(
 
     lower, upper = lower_hard.copy(), upper_hard.copy()
     if max_change is not None:
-        # A placement with no budget now may start at a modest test budget, no more.
-        start_cap = totals[groups] * max_change / count[groups]
+        # A placement may shrink by max_change of its budget, and grow by max_change of its budget
+        # or of an even share of the total, whichever is more: a small placement that proves strong
+        # (or one starting from nothing) is not held small for weeks.
+        even_share = totals[groups] / count[groups]
         cap_lower = np.where(has_current, scaled * (1 - max_change), 0.0)
-        cap_upper = np.where(has_current & (scaled > 0), scaled * (1 + max_change), start_cap)
-        cap_upper = np.where(has_current, cap_upper, np.inf)
+        cap_upper = np.where(has_current, scaled + max_change * np.maximum(scaled, even_share), np.inf)
         lower = np.maximum(lower, np.minimum(cap_lower, upper_hard))
         upper = np.maximum(np.minimum(upper, cap_upper), lower)
         lower, upper = _relax_to_fit(groups, totals, lower, upper, lower_hard, upper_hard)

@@ -776,8 +776,8 @@ def _cooling_campaigns(session: Session, actor: Actor, settings: OptimizerSettin
 
 
 def _recently_rejected(session: Session, actor: Actor, settings: OptimizerSettings) -> set[tuple]:
-    """(campaign, placement, action) turned down within the cool-down: not proposed again yet."""
-    since = utcnow() - timedelta(days=max(settings.cooldown_days, 1))
+    """(campaign, placement, action) turned down lately: not proposed again yet."""
+    since = utcnow() - timedelta(days=settings.rejection_memory_days)
     return set(
         session.execute(
             select(

@@ -49,8 +49,11 @@ class OptimizerSettings(BaseModel):
     trend_p_value: float = Field(default=0.05, gt=0, lt=1)
     trend_min_weekly_decline: float = Field(default=0.05, ge=0, lt=1)
 
-    # No new recommendation on a target changed (or decided) within this many days.
-    cooldown_days: int = Field(default=3, ge=0)
+    # No new recommendation on a campaign changed within this many days (one day lets a daily pass
+    # keep stepping towards a better split, ±max_change a step; bench/allocation.py shows why), and
+    # advice someone rejected is not repeated for rejection_memory_days.
+    cooldown_days: int = Field(default=1, ge=0)
+    rejection_memory_days: int = Field(default=7, ge=0)
     recommendation_ttl_days: int = Field(default=3, ge=1)
 
     anomaly_alert_threshold: float = Field(default=0.8, gt=0, le=1)
