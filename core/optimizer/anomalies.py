@@ -90,10 +90,17 @@ def robust_residuals(values: np.ndarray, season: np.ndarray, window: int) -> Rob
         center = np.nanmedian(residual, axis=-1, keepdims=True)
         mad = 1.4826 * np.nanmedian(np.abs(residual - center), axis=-1, keepdims=True)
     # A floor keeps an almost constant series from calling every wobble an anomaly.
-    scale = np.maximum(np.nan_to_num(mad, nan=0.0), 0.03)
+    expected = np.maximum(np.exp(level + seasonal + np.nan_to_num(center)) - start, 0.0)
+    # Counts are noisy by nature: a day with 2 conversions where 0.4 are usual is chance, not an
+    # anomaly. A count series (whole numbers) has unit 1; a mostly-zero series of amounts (revenue
+    # of a small placement) moves in units of its typical positive value; other series have none.
+    whole = np.nansum(np.abs(values - np.round(values)), axis=-1, keepdims=True) == 0
+    zero_share = (values == 0).sum(axis=-1, keepdims=True) / np.maximum(present.sum(axis=-1, keepdims=True), 1)
+    unit = np.where(whole, 1.0, np.where(zero_share >= 0.2, 4.0 * start, 0.0))
+    sampling = np.sqrt(unit * (expected + 0.25 * unit)) / (expected + start)
+    scale = np.maximum(np.maximum(np.nan_to_num(mad, nan=0.0), sampling), 0.03)
     z = np.clip((residual - np.nan_to_num(center)) / scale, -_Z_CLIP, _Z_CLIP)
-    expected = np.exp(level + seasonal + np.nan_to_num(center)) - start
-    return RobustFit(np.maximum(expected, 0.0), z)
+    return RobustFit(expected, z)
 
 
 def seasonal_score(z: np.ndarray) -> np.ndarray:
