@@ -64,11 +64,8 @@ def main() -> None:
             truth = world.anomaly_days(traits, START, args.days)
             kinds = frame["date"].map(dict(zip(truth["date"], truth["kind"], strict=True)))
             ours = detect_anomalies(frame, "date", list(BASE_COLUMNS))["is_anomaly"].to_numpy()
-            rows.append(
-                pd.DataFrame(
-                    {"kind": kinds.astype(object).fillna("").astype(str), "ours": ours, "baseline": rolling_z_flags(frame)}
-                )
-            )
+            kind = kinds.astype(object).fillna("").astype(str)
+            rows.append(pd.DataFrame({"kind": kind, "ours": ours, "baseline": rolling_z_flags(frame)}))
     table = pd.concat(rows, ignore_index=True)
     truth = (table["kind"] != "").to_numpy()
     print(f"placement-days {len(table):,}, anomalous {truth.sum():,} ({truth.mean():.1%})")

@@ -95,7 +95,8 @@ def robust_residuals(values: np.ndarray, season: np.ndarray, window: int) -> Rob
     # anomaly. A count series (whole numbers) has unit 1; a mostly-zero series of amounts (revenue
     # of a small placement) moves in units of its typical positive value; other series have none.
     whole = np.nansum(np.abs(values - np.round(values)), axis=-1, keepdims=True) == 0
-    zero_share = (values == 0).sum(axis=-1, keepdims=True) / np.maximum(present.sum(axis=-1, keepdims=True), 1)
+    observed = np.maximum(present.sum(axis=-1, keepdims=True), 1)
+    zero_share = (values == 0).sum(axis=-1, keepdims=True) / observed
     unit = np.where(whole, 1.0, np.where(zero_share >= 0.2, 4.0 * start, 0.0))
     sampling = np.sqrt(unit * (expected + 0.25 * unit)) / (expected + start)
     scale = np.maximum(np.maximum(np.nan_to_num(mad, nan=0.0), sampling), 0.03)
