@@ -24,10 +24,13 @@ Without a trained model (a fresh install), the prediction is the last four weeks
 half an outcome of prior evidence: the naive, documented fallback.
 """
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.ensemble import HistGradientBoostingRegressor
 
+from core.errors import ValidationError
 from core.optimizer.features import WindowSums, efficiency, objective_outcome
 from core.optimizer.panel import Panel
 
@@ -168,3 +171,29 @@ def weighted_error(predicted_ratio: np.ndarray, target: np.ndarray, weight: np.n
 def naive_ratio(features: pd.DataFrame) -> np.ndarray:
     """The naive baseline: next week is like the last 7 days."""
     return features["ratio_7"].to_numpy()
+
+
+def evaluate(
+    features: pd.DataFrame, target: np.ndarray, weight: np.ndarray, cutoff: np.ndarray
+) -> dict[str, Any]:
+    """Train on the earlier cut-offs, test on the last fifth (a week apart): model vs naive error."""
+    if len(features) < 100:
+        raise ValidationError(
+            {"history": f"too little history to learn from ({len(features)} placement-weeks, needs 100)"}
+        )
+    split = np.quantile(cutoff, 0.8)
+    train = cutoff <= split - HORIZON_DAYS
+    test = cutoff > split
+    if train.sum() < 50 or test.sum() < 20:
+        raise ValidationError({"history": "too little history for a time split: needs more weeks of data"})
+    model = PerformancePredictor().fit(features[train], target[train], weight[train])
+    model_error = weighted_error(model.predict(features[test]), target[test], weight[test])
+    naive_error = weighted_error(naive_ratio(features[test]), target[test], weight[test])
+    return {
+        "metric": "spend-weighted absolute error of next-week efficiency (WAPE)",
+        "model_error": round(model_error, 4),
+        "naive_error": round(naive_error, 4),
+        "improvement": round(1 - model_error / naive_error, 4) if naive_error > 0 else None,
+        "train_rows": int(train.sum()),
+        "test_rows": int(test.sum()),
+    }

@@ -948,7 +948,7 @@ def train_predictor(
     features, target, weight, cutoff = predictors.training_set(
         panel, uses_revenue, pooled, last_end=panel.n_days - 1
     )
-    evaluation = evaluate_predictor(features, target, weight, cutoff)
+    evaluation = predictors.evaluate(features, target, weight, cutoff)
     model = predictors.PerformancePredictor().fit(features, target, weight)
     version = (
         session.scalar(
@@ -967,34 +967,6 @@ def train_predictor(
     session.add(row)
     session.flush()
     return row
-
-
-def evaluate_predictor(
-    features: pd.DataFrame, target: np.ndarray, weight: np.ndarray, cutoff: np.ndarray
-) -> dict[str, Any]:
-    """Train on the earlier cut-offs, test on the last fifth (a week apart): model vs naive error."""
-    if len(features) < 100:
-        raise ValidationError(
-            {"history": f"too little history to learn from ({len(features)} placement-weeks, needs 100)"}
-        )
-    split = np.quantile(cutoff, 0.8)
-    train = cutoff <= split - predictors.HORIZON_DAYS
-    test = cutoff > split
-    if train.sum() < 50 or test.sum() < 20:
-        raise ValidationError({"history": "too little history for a time split: needs more weeks of data"})
-    model = predictors.PerformancePredictor().fit(features[train], target[train], weight[train])
-    model_error = predictors.weighted_error(model.predict(features[test]), target[test], weight[test])
-    naive_error = predictors.weighted_error(
-        predictors.naive_ratio(features[test]), target[test], weight[test]
-    )
-    return {
-        "metric": "spend-weighted absolute error of next-week efficiency (WAPE)",
-        "model_error": round(model_error, 4),
-        "naive_error": round(naive_error, 4),
-        "improvement": round(1 - model_error / naive_error, 4) if naive_error > 0 else None,
-        "train_rows": int(train.sum()),
-        "test_rows": int(test.sum()),
-    }
 
 
 # --- forecasts and pacing ------------------------------------------------------------------------
