@@ -7,6 +7,7 @@ response curves and the best split of each campaign's daily budget, and the deci
 bar, for campaigns whose autopilot switch is on. The caller owns the transaction.
 """
 
+import json
 import logging
 import pickle
 import time
@@ -18,19 +19,17 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from core.actions.state import normalized
 from core.actor import Actor
 from core.companies import service as companies
 from core.errors import NotFound, ValidationError
 from core.metrics import queries
 from core.metrics.definitions import BASE_COLUMNS, efficiency_metric
-from core.money import split_amount, to_money
+from core.money import to_money
 from core.optimizer import predictor as predictors
 from core.optimizer import rules
-from core.optimizer.allocator import allocate_groups, cents
 from core.optimizer.anomalies import AnomalyDetector, combine, robust_residuals, seasonal_score
 from core.optimizer.curves import ResponseCurves, fit_curves
 from core.optimizer.features import WindowSums, efficiency, objective_outcome
@@ -49,7 +48,6 @@ Progress = Callable[[float, str], None]
 _ANOMALY_METRICS = BASE_COLUMNS  # impressions, clicks, conversions, spend, revenue
 _LATE_METRICS = ("conversions", "revenue")
 _FOREST_SAMPLE = 20_000
-_DRAWS = 64
 
 
 @dataclass
@@ -104,7 +102,7 @@ def run_for_company(
     scope = scope.set_index("id").loc[panel.ids].reset_index() if len(panel.ids) else scope.iloc[:0]
     summary.placements = len(scope)
     if scope.empty:
-        _stamp_campaigns(session, actor, scope, campaign_ids)
+        _stamp_campaigns(session, actor, campaign_ids)
         summary.notes.append("no active campaign has daily metrics yet")
         summary.seconds = time.perf_counter() - started
         report(1.0, "Nothing to optimise yet")
@@ -121,21 +119,31 @@ def run_for_company(
     curves = _curves(panel, signals.uses_revenue, settings)
 
     report(0.7, "Weighing budget moves")
-    proposals = _proposals(session, actor, scope, signals, curves, settings, today)
+    placements = rules.Placements.from_frame(scope)
+    proposals = rules.propose(
+        placements,
+        signals,
+        curves,
+        settings,
+        today=today,
+        cooling=_cooling_campaigns(session, actor, settings),
+        refused=_recently_rejected(session, actor, settings),
+    )
 
     report(0.85, "Writing recommendations")
     created, kept, superseded = _write_recommendations(session, actor, scope, proposals, settings)
     summary.recommendations_created = len(created)
     summary.recommendations_kept = kept
     summary.recommendations_superseded = superseded
-    _write_scores(session, actor, scope, signals, campaign_ids)
+    _write_scores(session, actor, placements, signals, campaign_ids)
 
-    autopilot = set(scope.loc[scope["autopilot"], "campaign_id"].tolist())
+    steered = set(scope.loc[scope["autopilot"], "campaign_id"].tolist())
+    autopilot = settings.mode == "autopilot" and apply is None
     to_apply = [
-        r.id
-        for r in created
-        if r.confidence >= settings.autopilot_confidence
-        and (apply is True or (apply is None and settings.mode == "autopilot" and r.campaign_id in autopilot))
+        recommendation_id
+        for recommendation_id, proposal in created
+        if proposal.confidence >= settings.autopilot_confidence
+        and (apply is True or (autopilot and proposal.campaign_id in steered))
     ]
     if to_apply:
         report(0.95, "Applying what clears the confidence bar")
@@ -211,13 +219,13 @@ def _history(
     last_day = today - timedelta(days=1)
     first_day = last_day - timedelta(days=settings.history_days - 1)
     campaign_ids = None if scope.empty else sorted(set(scope["campaign_id"].tolist()))
-    frame = queries.daily_by_placement(
+    frame = queries.daily_bulk(
         session,
         actor,
         start=first_day,
         end=last_day,
+        # a long list of ids costs more than reading the company's other campaigns and dropping them
         campaign_ids=campaign_ids if campaign_ids is not None and len(campaign_ids) <= 1000 else None,
-        dates_as_datetime64=True,
     )
     frame = frame[frame["platform_campaign_id"].isin(scope["id"])]
     if frame.empty:
@@ -228,26 +236,9 @@ def _history(
 # --- scores --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Signals:
-    uses_revenue: np.ndarray  # (P,)
-    benchmark: np.ndarray  # (P,) outcome per dollar a placement is judged against
-    reference: np.ndarray  # (P,) last 28 settled days' efficiency
-    predicted: np.ndarray  # (P,) next week's efficiency
-    score: np.ndarray  # (P,) NaN where nothing was spent
-    spend_28: np.ndarray
-    days_28: np.ndarray
-    evidence: np.ndarray  # conversions seen, or expected at the campaign's rate for the spend
-    declining: np.ndarray  # (P,) bool: a significant fall in efficiency
-    campaign_scores: dict[int, float]
-
-    def sufficient(self, settings: OptimizerSettings) -> np.ndarray:
-        return (self.days_28 >= settings.min_days_of_data) & (self.evidence >= settings.min_conversions)
-
-
 def _signals(
     session: Session, actor: Actor, panel: Panel, scope: pd.DataFrame, settings: OptimizerSettings
-) -> Signals:
+) -> rules.Signals:
     uses_revenue = (scope["objective"].map(efficiency_metric) == "roas").to_numpy()
     outcome = objective_outcome(panel, uses_revenue)
     sums = WindowSums(panel, outcome)
@@ -330,7 +321,7 @@ def _signals(
     declining = (trend.p_value < settings.trend_p_value) & (
         trend.slope < np.log(1.0 - settings.trend_min_weekly_decline)
     )
-    return Signals(
+    return rules.Signals(
         uses_revenue=uses_revenue,
         benchmark=benchmark,
         reference=reference,
@@ -487,275 +478,6 @@ def fit_company_curves(
     ]
 
 
-def _proposals(
-    session: Session,
-    actor: Actor,
-    scope: pd.DataFrame,
-    signals: Signals,
-    curves: ResponseCurves,
-    settings: OptimizerSettings,
-    today: date,
-) -> list[rules.Proposal]:
-    cooling = _cooling_campaigns(session, actor, settings)
-    refused = _recently_rejected(session, actor, settings)
-    sufficient = signals.sufficient(settings)
-    active = scope["is_active"].to_numpy()
-    campaign = scope["campaign_id"].to_numpy()
-    budget = scope["allocated_budget"].to_numpy()
-    eligible = ~np.isin(campaign, list(cooling))
-    proposals: dict[int, rules.Proposal] = {}
-
-    # 1. Pause: a low score on enough evidence, and the posterior agrees it is below the bar.
-    pause_ratio = (settings.pause_score_below / (1 - settings.pause_score_below)) ** 0.25
-    candidates = np.flatnonzero(
-        eligible & active & sufficient & (np.nan_to_num(signals.score, nan=1.0) < settings.pause_score_below)
-    )
-    if len(candidates):
-        candidates = candidates[np.argsort(signals.score[candidates], kind="stable")]  # the worst first
-        spend = np.maximum(curves.recent_spend[candidates], 0.01)
-        draws = curves.take(candidates).sample(_DRAWS, seed=1).response(spend) / spend[:, None]
-        below = (draws < (signals.benchmark[candidates] * pause_ratio)[:, None]).mean(axis=1)
-        for i, confidence in zip(candidates.tolist(), below.tolist(), strict=True):
-            if (int(campaign[i]), int(scope["id"].iat[i]), rules.PAUSE_PLACEMENT) in refused:
-                continue
-            proposal = _pause(scope, signals, curves, i, confidence)
-            if proposal.expected_impact["per_day"] >= 0 or proposal.expected_impact["spend_per_day"] < 0:
-                proposals.setdefault(proposal.campaign_id, proposal)
-
-    # 2. Reallocate within each campaign where a better split is worth it.
-    groups_rows = np.flatnonzero(eligible & active & ~np.isin(campaign, list(proposals)))
-    multi = (
-        pd.Series(campaign[groups_rows]).map(pd.Series(campaign[groups_rows]).value_counts()).to_numpy() >= 2
-    )
-    groups_rows = groups_rows[multi]
-    if len(groups_rows):
-        codes, group_ids = pd.factorize(campaign[groups_rows])
-        totals = np.bincount(codes, weights=budget[groups_rows])
-        group_curves = curves.take(groups_rows)
-        solution = allocate_groups(
-            group_curves,
-            codes,
-            totals,
-            current=budget[groups_rows],
-            max_change=settings.max_change,
-            exploration_share=settings.exploration_share,
-        )
-        new_value = np.bincount(codes, weights=group_curves.expected(solution.budget))
-        old_value = np.bincount(codes, weights=group_curves.expected(budget[groups_rows]))
-        gain = np.divide(new_value - old_value, old_value, out=np.zeros(len(totals)), where=old_value > 0)
-        declining_any = np.bincount(codes, weights=signals.declining[groups_rows].astype(float)) > 0
-        evidence = np.bincount(codes, weights=signals.evidence[groups_rows])
-        thin = np.bincount(
-            codes, weights=(signals.days_28[groups_rows] < settings.min_days_of_data).astype(float)
-        )
-        bar = np.where(declining_any, settings.min_reallocation_gain / 2, settings.min_reallocation_gain)
-        worth = np.flatnonzero(
-            (gain >= bar) & (evidence >= settings.min_conversions) & (thin == 0) & (totals > 0)
-        )
-        if len(worth):
-            draws = group_curves.sample(_DRAWS, seed=2)
-            new_draws = draws.response(solution.budget)
-            old_draws = draws.response(budget[groups_rows])
-            better = np.zeros(len(totals))
-            for s in range(_DRAWS):
-                better += (
-                    np.bincount(codes, weights=new_draws[:, s]) > np.bincount(codes, weights=old_draws[:, s])
-                ).astype(float)
-            better /= _DRAWS
-            for g in worth.tolist():
-                rows_g = groups_rows[codes == g]
-                if (int(group_ids[g]), None, rules.REALLOCATE) in refused:
-                    continue
-                proposal = _reallocate(
-                    scope,
-                    signals,
-                    rows_g,
-                    solution.budget[codes == g],
-                    float(gain[g]),
-                    float(better[g]),
-                    float(new_value[g] - old_value[g]),
-                )
-                if proposal is not None:
-                    proposals[proposal.campaign_id] = proposal
-
-    # 3. Raise the budget of a strong placement that is not saturated, if the flight can afford it.
-    raise_ratio = (settings.raise_score_above / (1 - settings.raise_score_above)) ** 0.25
-    candidates = np.flatnonzero(
-        eligible
-        & active
-        & sufficient
-        & (np.nan_to_num(signals.score, nan=0.0) > settings.raise_score_above)
-        & ~np.isin(campaign, list(proposals))
-        & (budget > 0)
-    )
-    if len(candidates):
-        step = settings.raise_budget_step
-        low, high = budget[candidates], budget[candidates] * (1 + step)
-        sub = curves.take(candidates)
-        draws = sub.sample(_DRAWS, seed=3)
-        extra = (draws.response(high) - draws.response(low)) / (high - low)[:, None]
-        confidence = (extra >= signals.benchmark[candidates][:, None] * min(raise_ratio, 1.0)).mean(axis=1)
-        marginal = (sub.expected(high) - sub.expected(low)) / (high - low)
-        for k, i in enumerate(candidates.tolist()):
-            if int(campaign[i]) in proposals:
-                continue
-            if (int(campaign[i]), int(scope["id"].iat[i]), rules.RAISE_BUDGET) in refused:
-                continue
-            proposal = _raise(
-                scope,
-                signals,
-                i,
-                float(confidence[k]),
-                float(marginal[k]),
-                step,
-                today,
-                float(sub.expected(high)[k] - sub.expected(low)[k]),
-            )
-            if proposal is not None:
-                proposals[proposal.campaign_id] = proposal
-    return list(proposals.values())
-
-
-def _pause(
-    scope: pd.DataFrame, signals: Signals, curves: ResponseCurves, i: int, confidence: float
-) -> rules.Proposal:
-    campaign_id = int(scope["campaign_id"].iat[i])
-    placement_id = int(scope["id"].iat[i])
-    siblings = scope.index[(scope["campaign_id"] == campaign_id) & scope["is_active"] & (scope.index != i)]
-    freed = to_money(scope["allocated_budget"].iat[i])
-    after: dict[str, Any] = {"placements": {str(placement_id): {"is_active": False}}}
-    before: dict[str, Any] = {"placements": {str(placement_id): {"is_active": True}}}
-    if len(siblings):
-        after["placements"][str(placement_id)]["allocated_budget"] = "0.00"
-        before["placements"][str(placement_id)]["allocated_budget"] = str(freed)
-        weights = [max(float(scope["allocated_budget"].iat[j]), 0.01) for j in siblings]
-        shares = split_amount(freed, weights)
-        for j, share in zip(siblings, shares, strict=True):
-            current = to_money(scope["allocated_budget"].iat[j])
-            after["placements"][str(int(scope["id"].iat[j]))] = {"allocated_budget": str(current + share)}
-            before["placements"][str(int(scope["id"].iat[j]))] = {"allocated_budget": str(current)}
-    uses_revenue = bool(signals.uses_revenue[i])
-    spend = float(scope["allocated_budget"].iat[i])
-    rows = np.array([i, *siblings])
-    old = np.array([float(scope["allocated_budget"].iat[j]) for j in rows])
-    new = np.array(
-        [float(after["placements"][str(int(scope["id"].iat[j]))].get("allocated_budget", 0)) for j in rows]
-    )
-    sub = curves.take(rows)
-    net = float(sub.expected(new).sum() - sub.expected(old).sum())
-    return rules.Proposal(
-        campaign_id=campaign_id,
-        platform_campaign_id=placement_id,
-        action=rules.PAUSE_PLACEMENT,
-        after=normalized(after),
-        before=normalized(before),
-        reason=rules.pause_reason(
-            str(scope["platform"].iat[i]),
-            uses_revenue,
-            float(signals.score[i]),
-            float(signals.reference[i]),
-            float(signals.benchmark[i]),
-            float(signals.spend_28[i]),
-        ),
-        confidence=round(float(confidence), 4),
-        expected_impact=_impact(uses_revenue, net, -spend if not len(siblings) else 0.0),
-    )
-
-
-def _reallocate(
-    scope: pd.DataFrame,
-    signals: Signals,
-    rows: np.ndarray,
-    budgets: np.ndarray,
-    gain: float,
-    confidence: float,
-    gain_per_day: float,
-) -> rules.Proposal | None:
-    current = [to_money(scope["allocated_budget"].iat[i]) for i in rows]
-    total = sum(current, Decimal("0.00"))
-    amounts = cents(total, budgets)
-    if max(abs(a - c) for a, c in zip(amounts, current, strict=True)) < Decimal("1.00"):
-        return None
-    ids = [str(int(scope["id"].iat[i])) for i in rows]
-    uses_revenue = bool(signals.uses_revenue[rows[0]])
-    moves = [
-        (str(scope["platform"].iat[i]), float(c), float(a))
-        for i, c, a in zip(rows, current, amounts, strict=True)
-    ]
-    declining = [str(scope["platform"].iat[i]) for i in rows if signals.declining[i]]
-    return rules.Proposal(
-        campaign_id=int(scope["campaign_id"].iat[rows[0]]),
-        platform_campaign_id=None,
-        action=rules.REALLOCATE,
-        after=normalized(
-            {"placements": {i: {"allocated_budget": a} for i, a in zip(ids, amounts, strict=True)}}
-        ),
-        before=normalized(
-            {"placements": {i: {"allocated_budget": c} for i, c in zip(ids, current, strict=True)}}
-        ),
-        reason=rules.reallocate_reason(moves, gain, declining, "revenue" if uses_revenue else "conversions"),
-        confidence=round(confidence, 4),
-        expected_impact={**_impact(uses_revenue, gain_per_day, 0.0), "relative_change": round(gain, 4)},
-    )
-
-
-def _raise(
-    scope: pd.DataFrame,
-    signals: Signals,
-    i: int,
-    confidence: float,
-    marginal: float,
-    step: float,
-    today: date,
-    extra_outcome: float,
-) -> rules.Proposal | None:
-    current = to_money(scope["allocated_budget"].iat[i])
-    extra = to_money(float(current) * step)
-    daily = to_money(scope["daily_budget"].iat[i])
-    end = scope["end_date"].iat[i]
-    if end is not None and not pd.isna(end):
-        days_left = (end - today).days + 1
-        remaining = float(scope["total_budget"].iat[i]) - float(scope["spent_budget"].iat[i])
-        if days_left <= 0 or float(daily + extra) * days_left > remaining:
-            return None  # the flight's budget cannot carry it
-    placement_id = str(int(scope["id"].iat[i]))
-    uses_revenue = bool(signals.uses_revenue[i])
-    return rules.Proposal(
-        campaign_id=int(scope["campaign_id"].iat[i]),
-        platform_campaign_id=int(placement_id),
-        action=rules.RAISE_BUDGET,
-        after=normalized(
-            {
-                "campaign": {"daily_budget": daily + extra},
-                "placements": {placement_id: {"allocated_budget": current + extra}},
-            }
-        ),
-        before=normalized(
-            {"campaign": {"daily_budget": daily}, "placements": {placement_id: {"allocated_budget": current}}}
-        ),
-        reason=rules.raise_reason(
-            str(scope["platform"].iat[i]),
-            uses_revenue,
-            float(signals.score[i]),
-            marginal,
-            float(signals.benchmark[i]),
-            step,
-        ),
-        confidence=round(confidence, 4),
-        expected_impact=_impact(uses_revenue, extra_outcome, float(extra)),
-    )
-
-
-def _impact(uses_revenue: bool, outcome_per_day: float, spend_per_day: float) -> dict[str, Any]:
-    metric = "revenue" if uses_revenue else "conversions"
-    return {
-        "metric": metric,
-        "per_day": round(outcome_per_day, 4),
-        "per_week": round(outcome_per_day * 7, 4),
-        "spend_per_day": round(spend_per_day, 2),
-    }
-
-
 def _cooling_campaigns(session: Session, actor: Actor, settings: OptimizerSettings) -> set[int]:
     """Campaigns changed within the cool-down: no new proposal until the change has had time to show."""
     if settings.cooldown_days == 0:
@@ -800,9 +522,12 @@ def _write_recommendations(
     scope: pd.DataFrame,
     proposals: list[rules.Proposal],
     settings: OptimizerSettings,
-) -> tuple[list[Recommendation], int, int]:
-    """Insert new proposals; keep an identical pending one; supersede the older pending rest."""
-    campaign_ids = sorted(set(scope["campaign_id"].tolist()))
+) -> tuple[list[tuple[int, rules.Proposal]], int, int]:
+    """Insert new proposals; keep an identical pending one; supersede the older pending rest.
+
+    Returns the new recommendations' (id, proposal), how many were kept and how many superseded.
+    """
+    in_scope = set(scope["campaign_id"].tolist())
     pending = session.execute(
         select(
             Recommendation.id,
@@ -815,38 +540,22 @@ def _write_recommendations(
             Recommendation.status == RecommendationStatus.PENDING.value,
         )
     ).all()
-    in_scope = set(campaign_ids)
     existing = {
-        (r.campaign_id, r.platform_campaign_id, r.action, _params_key(r.params)): r.id
+        (r.campaign_id, r.platform_campaign_id, r.action, _state_key(r.params.get("after"))): r.id
         for r in pending
         if r.campaign_id in in_scope
     }
-    keep: set[int] = set()
-    now = utcnow()
-    expires = now + timedelta(days=settings.recommendation_ttl_days)
-    fresh = []
+    kept: set[int] = set()
+    fresh: list[rules.Proposal] = []
     for proposal in proposals:
-        params = {"after": proposal.after, "before": proposal.before, **proposal.details}
-        key = (proposal.campaign_id, proposal.platform_campaign_id, proposal.action, _params_key(params))
+        target = (proposal.campaign_id, proposal.platform_campaign_id, proposal.action)
+        key = (*target, _state_key(proposal.after))
         if key in existing:
-            keep.add(existing[key])
-            continue
-        fresh.append(
-            Recommendation(
-                company_id=actor.company_id,
-                campaign_id=proposal.campaign_id,
-                platform_campaign_id=proposal.platform_campaign_id,
-                action=proposal.action,
-                params=params,
-                reason=proposal.reason,
-                confidence=proposal.confidence,
-                expected_impact=proposal.expected_impact,
-                status=RecommendationStatus.PENDING.value,
-                created_at=now,
-                expires_at=expires,
-            )
-        )
-    stale = [rid for key, rid in existing.items() if rid not in keep]
+            kept.add(existing[key])
+        else:
+            fresh.append(proposal)
+    now = utcnow()
+    stale = [rid for rid in existing.values() if rid not in kept]
     for start in range(0, len(stale), 10_000):
         session.execute(
             update(Recommendation)
@@ -854,47 +563,73 @@ def _write_recommendations(
             .values(status=RecommendationStatus.SUPERSEDED.value, decided_at=now, decided_by=actor.name)
             .execution_options(synchronize_session=False)
         )
-    session.add_all(fresh)
-    session.flush()
-    return fresh, len(keep), len(stale)
+    if not fresh:
+        return [], len(kept), len(stale)
+    expires = now + timedelta(days=settings.recommendation_ttl_days)
+    rows = [
+        {
+            "company_id": actor.company_id,
+            "campaign_id": p.campaign_id,
+            "platform_campaign_id": p.platform_campaign_id,
+            "action": p.action,
+            "params": {"after": p.after, "before": p.before},
+            "reason": p.reason,
+            "confidence": p.confidence,
+            "expected_impact": p.expected_impact,
+            "status": RecommendationStatus.PENDING.value,
+            "created_at": now,
+            "expires_at": expires,
+        }
+        for p in fresh
+    ]
+    ids = session.scalars(
+        insert(Recommendation).returning(Recommendation.id, sort_by_parameter_order=True), rows
+    ).all()
+    return list(zip(ids, fresh, strict=True)), len(kept), len(stale)
 
 
-def _params_key(params: dict[str, Any]) -> str:
-    return repr(sorted((params or {}).get("after", {}).items()))
+def _state_key(state: dict[str, Any] | None) -> str:
+    return json.dumps(state or {}, sort_keys=True)
 
 
 def _write_scores(
-    session: Session, actor: Actor, scope: pd.DataFrame, signals: Signals, campaign_ids: Sequence[int] | None
+    session: Session,
+    actor: Actor,
+    placements: rules.Placements,
+    signals: rules.Signals,
+    campaign_ids: Sequence[int] | None,
 ) -> None:
     scored = np.isfinite(signals.score)
-    rows = [
-        {"b_id": int(i), "b_score": round(float(s), 4)}
-        for i, s in zip(scope["id"].to_numpy()[scored], signals.score[scored], strict=True)
-    ]
-    if rows:
-        session.execute(
-            update(PlatformCampaign.__table__)
-            .where(PlatformCampaign.__table__.c.id == bindparam("b_id"))
-            .values(performance_score=bindparam("b_score")),
-            rows,
-        )
-    campaign_rows = [
-        {"b_id": int(c), "b_score": round(float(s), 4)} for c, s in signals.campaign_scores.items()
-    ]
-    if campaign_rows:
-        session.execute(
-            update(Campaign.__table__)
-            .where(Campaign.__table__.c.id == bindparam("b_id"))
-            .values(performance_score=bindparam("b_score")),
-            campaign_rows,
-        )
-    _stamp_campaigns(session, actor, scope, campaign_ids)
-    session.expire_all()
+    _set_scores(session, PlatformCampaign.__table__, placements.ids[scored], signals.score[scored])
+    campaign_ids_scored = np.array(list(signals.campaign_scores), dtype=np.int64)
+    campaign_scores = np.array(list(signals.campaign_scores.values()), dtype=float)
+    _set_scores(session, Campaign.__table__, campaign_ids_scored, campaign_scores)
+    _stamp_campaigns(session, actor, campaign_ids)
+    session.expire_all()  # the rows changed under the ORM's feet
 
 
-def _stamp_campaigns(
-    session: Session, actor: Actor, scope: pd.DataFrame, campaign_ids: Sequence[int] | None
-) -> None:
+def _set_scores(session: Session, table, ids: np.ndarray, scores: np.ndarray) -> None:
+    """performance_score by id, in one statement on PostgreSQL (arrays), executemany elsewhere."""
+    if not len(ids):
+        return
+    values = np.round(scores.astype(float), 4)
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text(
+                f"UPDATE {table.name} AS t SET performance_score = v.score "
+                "FROM unnest(CAST(:ids AS bigint[]), CAST(:scores AS float8[])) AS v(id, score) "
+                "WHERE t.id = v.id"
+            ),
+            {"ids": ids.tolist(), "scores": values.tolist()},
+        )
+        return
+    session.execute(
+        update(table).where(table.c.id == bindparam("b_id")).values(performance_score=bindparam("b_score")),
+        [{"b_id": int(i), "b_score": float(v)} for i, v in zip(ids, values, strict=True)],
+    )
+
+
+def _stamp_campaigns(session: Session, actor: Actor, campaign_ids: Sequence[int] | None) -> None:
     """Every active campaign in scope was looked at now."""
     query = update(Campaign).where(
         Campaign.company_id == actor.company_id, Campaign.status == CampaignStatus.ACTIVE.value
@@ -919,12 +654,8 @@ def train_predictor(
     today = today or date.today()
     settings = settings_for(session, actor)
     last_day = today - timedelta(days=1 + settings.conversion_lag_days)
-    frame = queries.daily_by_placement(
-        session,
-        actor,
-        start=last_day - timedelta(days=history_days - 1),
-        end=last_day,
-        dates_as_datetime64=True,
+    frame = queries.daily_bulk(
+        session, actor, start=last_day - timedelta(days=history_days - 1), end=last_day
     )
     if frame.empty:
         raise ValidationError({"history": "no daily metrics to learn from yet"})
