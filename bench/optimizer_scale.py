@@ -33,18 +33,18 @@ def set_up(database, actor, campaigns: int, days: int) -> None:
     campaign_rows = io.StringIO()
     for i in range(campaigns):
         objective = "sales" if i % 3 == 0 else "conversions"
-        campaign_rows.write(
-            f"{company}\tScale {i}\t\t{objective}\tactive\t1000000.00\t0\t400.00\t{start}\t{{}}\tf\t0\t0\t0\t0\t"
-            f"2026-01-01 00:00:00+00\t2026-01-01 00:00:00+00\n"
-        )
+        budgets = ["1000000.00", "0", "400.00"]  # total, spent, daily
+        fields = [company, f"Scale {i}", "", objective, "active", *budgets, start, "{}", "f"]
+        stamps = ["2026-01-01 00:00:00+00"] * 2
+        campaign_rows.write("\t".join(map(str, [*fields, 0, 0, 0, 0, *stamps])) + "\n")
     campaign_rows.seek(0)
     raw = database.engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.copy_expert(
-            "COPY campaigns (company_id, name, description, objective, status, total_budget, spent_budget, "
-            "daily_budget, start_date, target_audience, autopilot, impressions, clicks, conversions, revenue, "
-            "created_at, updated_at) FROM STDIN",
+            "COPY campaigns (company_id, name, description, objective, status, total_budget, "
+            "spent_budget, daily_budget, start_date, target_audience, autopilot, impressions, clicks, "
+            "conversions, revenue, created_at, updated_at) FROM STDIN",
             campaign_rows,
         )
         cursor.execute("SELECT id FROM campaigns WHERE company_id = %s ORDER BY id", (company,))
@@ -81,23 +81,26 @@ def set_up(database, actor, campaigns: int, days: int) -> None:
                 ) d
                 CROSS JOIN LATERAL (
                     SELECT
-                        round((base * (1 + 0.35 * sin(p.id + floor(d.n / 7.0) * 1.7)) * (0.93 + 0.07 * random())
+                        round((base * (1 + 0.35 * sin(p.id + floor(d.n / 7.0) * 1.7))
+                               * (0.93 + 0.07 * random())
                                * CASE WHEN random() < 0.01 THEN 3 ELSE 1 END)::numeric, 2) AS spend,
                         base, rate, order_value
-                    FROM (SELECT 20 + (p.id * 7919 % 900) AS base,
-                                 0.004 + (p.id * 104729 % 100) / 2500.0 AS rate,
+                    FROM (SELECT 20 + (p.id::bigint * 7919 % 900) AS base,
+                                 0.004 + (p.id::bigint * 104729 % 100) / 2500.0 AS rate,
                                  30 + (p.id % 90) AS order_value) AS params
                 ) s
                 CROSS JOIN LATERAL (
                     SELECT s.spend,
                            floor(s.spend * 40)::bigint AS impressions,
                            floor(s.spend * 0.8 * (0.8 + 0.4 * random()))::bigint AS clicks,
-                           floor(s.rate * 120 * s.spend / (120 + s.spend) * 6 * (0.6 + 0.8 * random())) AS conversions,
+                           floor(s.rate * 720 * s.spend / (120 + s.spend) * (0.6 + 0.8 * random()))
+                               AS conversions,
                            0::numeric AS revenue
                 ) g0
                 CROSS JOIN LATERAL (
                     SELECT g0.spend, g0.impressions, g0.clicks, g0.conversions,
-                           round((g0.conversions * s.order_value * (0.7 + 0.6 * random()))::numeric, 2) AS revenue
+                           round((g0.conversions * s.order_value * (0.7 + 0.6 * random()))::numeric, 2)
+                               AS revenue
                 ) g
                 WHERE p.company_id = :company
                 """
@@ -134,12 +137,12 @@ def main() -> None:
             print(f"{count:,} campaigns: set-up {time.perf_counter() - began:.0f} s (not timed)")
             seconds, marks, summary = timed_pass(database, actor)
         previous = 0.0
-        for message, at in marks[1:] + [("commit", seconds)]:
+        for message, at in [*marks[1:], ("commit", seconds)]:
             print(f"    {at - previous:6.1f} s  {message_before(marks, message)}")
             previous = at
         print(
-            f"  pass: {seconds:.1f} s for {summary.placements:,} placements; {summary.alerts_opened:,} alerts, "
-            f"{summary.recommendations_created:,} recommendations"
+            f"  pass: {seconds:.1f} s for {summary.placements:,} placements; "
+            f"{summary.alerts_opened:,} alerts, {summary.recommendations_created:,} recommendations"
         )
         results.append((count, seconds))
     print(f"{'campaigns':>10} {'seconds':>8} {'s per 1,000':>12}")

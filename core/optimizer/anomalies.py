@@ -21,7 +21,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.ensemble import IsolationForest
 
 from core.errors import ValidationError
@@ -55,6 +54,19 @@ def nanmedian(values: np.ndarray, axis: int = -1) -> np.ndarray:
     return np.moveaxis(middle, -1, axis)
 
 
+def _median_of_few(parts: list[np.ndarray]) -> np.ndarray:
+    """Element-wise median of a few equally shaped arrays; for 3 or 4 without sorting anything."""
+    if len(parts) not in (3, 4):
+        return np.median(np.stack(parts), axis=0)
+    total, largest, smallest = parts[0].copy(), parts[0].copy(), parts[0].copy()
+    for part in parts[1:]:
+        total += part
+        np.maximum(largest, part, out=largest)
+        np.minimum(smallest, part, out=smallest)
+    middle = total - largest - smallest
+    return middle / 2.0 if len(parts) == 4 else middle
+
+
 def robust_residuals(values: np.ndarray, season: np.ndarray, window: int) -> RobustFit:
     """Robust seasonal z-scores of M metrics over S series on T regular steps.
 
@@ -79,14 +91,15 @@ def robust_residuals(values: np.ndarray, season: np.ndarray, window: int) -> Rob
     # The level is the median of the days just before or just after, whichever is closer: a
     # budget change (a step) matches one side, a glitch matches neither. The day itself is left
     # out, so an odd day cannot pull its own expectation towards it.
-    neighbours = sliding_window_view(padded, window, axis=-1)
-    before = np.median(neighbours[..., :half], axis=-1)
-    after = np.median(neighbours[..., half + 1 :], axis=-1)
+    steps = filled.shape[-1]
+    shifted = [padded[..., k : k + steps] for k in range(window)]
+    before = _median_of_few(shifted[:half])
+    after = _median_of_few(shifted[half + 1 :])
     # Near the ends one side is mostly padding (the edge value repeated, i.e. the day itself):
     # use a side only where it has at least two real days.
-    steps = np.arange(filled.shape[-1])
-    before_real = np.minimum(half, steps) >= min(2, half)
-    after_real = np.minimum(half, filled.shape[-1] - 1 - steps) >= min(2, half)
+    position = np.arange(steps)
+    before_real = np.minimum(half, position) >= min(2, half)
+    after_real = np.minimum(half, steps - 1 - position) >= min(2, half)
     closer_before = np.abs(filled - before) <= np.abs(filled - after)
     use_before = np.where(before_real & after_real, closer_before, before_real | ~after_real)
     level = np.where(use_before, before, after)

@@ -65,12 +65,6 @@ class Placements:
             end_date=frame["end_date"].to_numpy(object),
         )
 
-    def members(self) -> dict[int, np.ndarray]:
-        """Row positions of each campaign's placements."""
-        return {
-            int(k): v for k, v in pd.Series(np.arange(len(self.ids))).groupby(self.campaign).indices.items()
-        }
-
 
 @dataclass(frozen=True)
 class Signals:
@@ -112,11 +106,10 @@ def propose(
     refused: set[tuple],
 ) -> list[Proposal]:
     """At most one proposal per campaign (see the module docstring for the rules)."""
-    members = placements.members()
     eligible = ~np.isin(placements.campaign, list(cooling)) & placements.active
     sufficient = signals.sufficient(settings)
     proposals: dict[int, Proposal] = {}
-    for proposal in _pauses(placements, signals, curves, settings, members, eligible & sufficient, refused):
+    for proposal in _pauses(placements, signals, curves, settings, eligible & sufficient, refused):
         proposals.setdefault(proposal.campaign_id, proposal)
     taken = np.isin(placements.campaign, list(proposals))
     for proposal in _reallocations(placements, signals, curves, settings, eligible & ~taken, refused):
@@ -129,50 +122,69 @@ def propose(
     return list(proposals.values())
 
 
-def _pauses(placements, signals, curves, settings, members, allowed, refused) -> list[Proposal]:
+def _pauses(placements, signals, curves, settings, allowed, refused) -> list[Proposal]:
     bar = settings.pause_score_below
     candidates = np.flatnonzero(allowed & (np.nan_to_num(signals.score, nan=1.0) < bar))
+    refused_rows = [
+        (int(placements.campaign[i]), int(placements.ids[i]), PAUSE_PLACEMENT) in refused for i in candidates
+    ]
+    candidates = candidates[~np.array(refused_rows, dtype=bool)]
+    # the worst placement of each campaign
+    candidates = candidates[np.argsort(signals.score[candidates], kind="stable")]
+    candidates = candidates[~pd.Series(placements.campaign[candidates]).duplicated().to_numpy()]
     if not len(candidates):
         return []
-    candidates = candidates[np.argsort(signals.score[candidates], kind="stable")]  # the worst first
     spend = np.maximum(curves.recent_spend[candidates], 0.01)
     per_dollar = curves.take(candidates).sample(_DRAWS, seed=1).response(spend) / spend[:, None]
     # the efficiency at which a placement would score exactly the bar
     bar_efficiency = signals.benchmark[candidates] * (bar / (1 - bar)) ** 0.25
     confidence = (per_dollar < bar_efficiency[:, None]).mean(axis=1)
+
+    # The paused placement's budget moves to its campaign's other active placements, in proportion
+    # to their budgets; what that gains there against what the paused one earned is the net impact.
+    paused_in = pd.Series(candidates, index=placements.campaign[candidates])
+    siblings = np.flatnonzero(
+        placements.active
+        & np.isin(placements.campaign, paused_in.index)
+        & ~np.isin(np.arange(len(placements.ids)), candidates)
+    )
+    weight = np.maximum(placements.budget[siblings], 0.01)
+    group = pd.Index(paused_in.index).get_indexer(placements.campaign[siblings])
+    weight_sum = np.bincount(group, weights=weight, minlength=len(candidates))
+    freed = placements.budget[candidates]
+    moved = freed[group] * weight / weight_sum[group]
+    sibling_curves = curves.take(siblings)
+    gained = sibling_curves.expected(placements.budget[siblings] + moved) - sibling_curves.expected(
+        placements.budget[siblings]
+    )
+    lost = curves.take(candidates).expected(freed)
+    net = np.bincount(group, weights=gained, minlength=len(candidates)) - lost
+    count = np.bincount(group, minlength=len(candidates))
+    by_group = siblings[np.argsort(group, kind="stable")]
+    starts = np.concatenate([[0], np.cumsum(count)])
     found = []
-    for i, sure in zip(candidates.tolist(), confidence.tolist(), strict=True):
-        if (int(placements.campaign[i]), int(placements.ids[i]), PAUSE_PLACEMENT) in refused:
-            continue
-        proposal = _pause(placements, signals, curves, members[int(placements.campaign[i])], i, sure)
-        if proposal is not None:
-            found.append(proposal)
+    # with other platforms to take the money, only where they would do better with it
+    for k in np.flatnonzero((count == 0) | (net >= 0)).tolist():
+        others = by_group[starts[k] : starts[k + 1]]
+        found.append(
+            _pause(placements, signals, int(candidates[k]), others, float(confidence[k]), float(net[k]))
+        )
     return found
 
 
-def _pause(placements, signals, curves, rows, i, confidence) -> Proposal | None:
-    siblings = rows[placements.active[rows] & (rows != i)]
+def _pause(placements, signals, i, siblings, confidence, net) -> Proposal:
     placement = str(int(placements.ids[i]))
     freed = to_money(placements.budget[i])
     after: dict[str, Any] = {"placements": {placement: {"is_active": False}}}
     before: dict[str, Any] = {"placements": {placement: {"is_active": True}}}
-    new, old = np.zeros(len(siblings) + 1), np.zeros(len(siblings) + 1)
-    old[0] = placements.budget[i]
     if len(siblings):
-        # the paused placement's money moves to the others, in proportion to their budgets
         after["placements"][placement]["allocated_budget"] = Decimal("0.00")
         before["placements"][placement]["allocated_budget"] = freed
         shares = split_amount(freed, [max(placements.budget[j], 0.01) for j in siblings])
-        for k, (j, share) in enumerate(zip(siblings, shares, strict=True), start=1):
+        for j, share in zip(siblings, shares, strict=True):
             current = to_money(placements.budget[j])
             after["placements"][str(int(placements.ids[j]))] = {"allocated_budget": current + share}
             before["placements"][str(int(placements.ids[j]))] = {"allocated_budget": current}
-            old[k], new[k] = float(current), float(current + share)
-    group = curves.take(np.array([i, *siblings]))
-    net = float(np.sum(group.expected(new) - group.expected(old)))
-    spend_change = 0.0 if len(siblings) else -float(freed)
-    if len(siblings) and net < 0:
-        return None  # the other platforms would do worse with the money: keep it running
     uses_revenue = bool(signals.uses_revenue[i])
     return Proposal(
         campaign_id=int(placements.campaign[i]),
@@ -188,8 +200,8 @@ def _pause(placements, signals, curves, rows, i, confidence) -> Proposal | None:
             float(signals.benchmark[i]),
             float(signals.spend_28[i]),
         ),
-        confidence=round(float(confidence), 4),
-        expected_impact=impact(uses_revenue, net, spend_change),
+        confidence=round(confidence, 4),
+        expected_impact=impact(uses_revenue, net, 0.0 if len(siblings) else -float(freed)),
     )
 
 

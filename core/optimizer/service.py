@@ -7,13 +7,15 @@ response curves and the best split of each campaign's daily budget, and the deci
 bar, for campaigns whose autopilot switch is on. The caller owns the transaction.
 """
 
+import csv
+import io
 import json
 import logging
 import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -48,6 +50,7 @@ Progress = Callable[[float, str], None]
 _ANOMALY_METRICS = BASE_COLUMNS  # impressions, clicks, conversions, spend, revenue
 _LATE_METRICS = ("conversions", "revenue")
 _FOREST_SAMPLE = 20_000
+_ANOMALY_WINDOW_DAYS = 35
 
 
 @dataclass
@@ -353,8 +356,9 @@ def latest_predictor(session: Session, actor: Actor) -> predictors.PerformancePr
 def _open_alerts(
     session: Session, actor: Actor, panel: Panel, scope: pd.DataFrame, settings: OptimizerSettings
 ) -> int:
-    values = np.stack([panel[m] for m in _ANOMALY_METRICS])
-    fit = robust_residuals(values, panel.weekdays, 9)
+    # Five weeks give every weekday five days to learn its rhythm from; older days add little.
+    values = np.stack([panel[m][:, -_ANOMALY_WINDOW_DAYS:] for m in _ANOMALY_METRICS])
+    fit = robust_residuals(values, panel.weekdays[-_ANOMALY_WINDOW_DAYS:], 9)
     z = fit.z.copy()
     lag = settings.conversion_lag_days
     if lag:
@@ -392,7 +396,7 @@ def _open_alerts(
         placement_id = int(scope["id"].iat[p])
         if (placement_id, dates[d], metric) in existing:
             continue
-        column = panel.n_days - lookback + d
+        column = values.shape[-1] - lookback + d
         observed = float(values[m, p, column])
         expected = float(fit.expected[m, p, column])
         score = float(anomaly[p, d])
@@ -582,10 +586,39 @@ def _write_recommendations(
         }
         for p in fresh
     ]
-    ids = session.scalars(
-        insert(Recommendation).returning(Recommendation.id, sort_by_parameter_order=True), rows
-    ).all()
+    ids = _insert_recommendations(session, actor, rows, now)
     return list(zip(ids, fresh, strict=True)), len(kept), len(stale)
+
+
+def _insert_recommendations(
+    session: Session, actor: Actor, rows: list[dict[str, Any]], created_at: datetime
+) -> list[int]:
+    """Insert and return the new ids in order; by COPY on PostgreSQL (a pass may write 100,000)."""
+    if session.get_bind().dialect.name != "postgresql":
+        statement = insert(Recommendation).returning(Recommendation.id, sort_by_parameter_order=True)
+        return list(session.scalars(statement, rows).all())
+    columns = list(rows[0])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(
+            [
+                "" if row[c] is None else json.dumps(row[c]) if isinstance(row[c], dict) else row[c]
+                for c in columns
+            ]
+        )
+    buffer.seek(0)
+    cursor = session.connection().connection.dbapi_connection.cursor()
+    cursor.copy_expert(f"COPY recommendations ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+    # One new recommendation per campaign and pass: the campaign finds its id.
+    by_campaign = dict(
+        session.execute(
+            select(Recommendation.campaign_id, Recommendation.id).where(
+                Recommendation.company_id == actor.company_id, Recommendation.created_at == created_at
+            )
+        ).all()
+    )
+    return [by_campaign[row["campaign_id"]] for row in rows]
 
 
 def _state_key(state: dict[str, Any] | None) -> str:
