@@ -81,8 +81,10 @@ def robust_residuals(values: np.ndarray, season: np.ndarray, window: int) -> Rob
     logged = np.log(values + start)
     present = np.isfinite(logged)
     # Gaps take the last seen value for the running median only; they score nothing.
-    filled = pd.DataFrame(logged.reshape(-1, logged.shape[-1])).ffill(axis=1).bfill(axis=1)
-    filled = filled.fillna(0.0).to_numpy().reshape(logged.shape)
+    filled = logged
+    if not present.all():
+        flat = pd.DataFrame(logged.reshape(-1, logged.shape[-1])).ffill(axis=1).bfill(axis=1)
+        filled = flat.fillna(0.0).to_numpy().reshape(logged.shape)
     half = window // 2
     padded = np.concatenate(
         [np.repeat(filled[..., :1], half, axis=-1), filled, np.repeat(filled[..., -1:], half, axis=-1)],

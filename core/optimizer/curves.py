@@ -270,9 +270,17 @@ def fit_curves(
         fitted = fit.map_response(adstocks, half_saturation, carryover)
         residual = (outcome - fitted) / np.sqrt(fit.dispersion[:, None] * np.maximum(fitted, 1.0))
         outliers = (np.abs(residual) > outlier_z) & (weight > 0)
-        if outliers.any():
-            weight = np.where(outliers, 0.0, weight)
-            fit = _grid_fit(outcome, weight, adstocks, half_saturation, carryover, log_prior)
+        rows = np.flatnonzero(outliers.any(axis=1))
+        if len(rows):  # refit only the placements that had odd days
+            refit = _grid_fit(
+                outcome[rows],
+                np.where(outliers[rows], 0.0, weight[rows]),
+                [a[rows] for a in adstocks],
+                half_saturation[rows],
+                carryover,
+                log_prior,
+            )
+            fit = fit.replace_rows(rows, refit)
     return ResponseCurves(
         ids=panel.ids,
         objective=objective,
@@ -294,6 +302,19 @@ class _GridFit:
     beta_shape: np.ndarray
     beta_rate: np.ndarray
     dispersion: np.ndarray
+
+    def replace_rows(self, rows: np.ndarray, other: "_GridFit") -> "_GridFit":
+        def merged(mine: np.ndarray, theirs: np.ndarray) -> np.ndarray:
+            result = mine.copy()
+            result[rows] = theirs
+            return result
+
+        return _GridFit(
+            merged(self.weights, other.weights),
+            merged(self.beta_shape, other.beta_shape),
+            merged(self.beta_rate, other.beta_rate),
+            merged(self.dispersion, other.dispersion),
+        )
 
     def map_response(self, adstocks, half_saturation, carryover) -> np.ndarray:
         """(P, D) fitted daily outcome at each placement's most probable grid point."""

@@ -23,7 +23,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.actions.state import normalized
 from core.metrics.definitions import format_ratio
 from core.money import split_amount, to_money
 from core.optimizer.allocator import allocate_groups, cents
@@ -93,6 +92,7 @@ class Proposal:
     reason: str
     confidence: float
     expected_impact: dict[str, Any]
+    # after and before are states as optimization_logs stores them (money as "123.45" strings)
 
 
 def propose(
@@ -174,24 +174,28 @@ def _pauses(placements, signals, curves, settings, allowed, refused) -> list[Pro
 
 def _pause(placements, signals, i, siblings, confidence, net) -> Proposal:
     placement = str(int(placements.ids[i]))
-    freed = to_money(placements.budget[i])
-    after: dict[str, Any] = {"placements": {placement: {"is_active": False}}}
-    before: dict[str, Any] = {"placements": {placement: {"is_active": True}}}
+    freed = _amount(placements.budget[i])
+    after: dict[str, Any] = {"campaign": {}, "placements": {placement: {"is_active": False}}}
+    before: dict[str, Any] = {"campaign": {}, "placements": {placement: {"is_active": True}}}
     if len(siblings):
-        after["placements"][placement]["allocated_budget"] = Decimal("0.00")
-        before["placements"][placement]["allocated_budget"] = freed
-        shares = split_amount(freed, [max(placements.budget[j], 0.01) for j in siblings])
+        after["placements"][placement]["allocated_budget"] = "0.00"
+        before["placements"][placement]["allocated_budget"] = str(freed)
+        shares = (
+            [freed]
+            if len(siblings) == 1
+            else split_amount(freed, [max(placements.budget[j], 0.01) for j in siblings])
+        )
         for j, share in zip(siblings, shares, strict=True):
-            current = to_money(placements.budget[j])
-            after["placements"][str(int(placements.ids[j]))] = {"allocated_budget": current + share}
-            before["placements"][str(int(placements.ids[j]))] = {"allocated_budget": current}
+            current = _amount(placements.budget[j])
+            after["placements"][str(int(placements.ids[j]))] = {"allocated_budget": str(current + share)}
+            before["placements"][str(int(placements.ids[j]))] = {"allocated_budget": str(current)}
     uses_revenue = bool(signals.uses_revenue[i])
     return Proposal(
         campaign_id=int(placements.campaign[i]),
         platform_campaign_id=int(placements.ids[i]),
         action=PAUSE_PLACEMENT,
-        after=normalized(after),
-        before=normalized(before),
+        after=after,
+        before=before,
         reason=pause_reason(
             str(placements.platform[i]),
             uses_revenue,
@@ -261,7 +265,7 @@ def _reallocations(placements, signals, curves, settings, allowed, refused) -> l
 
 
 def _reallocate(placements, signals, rows, budgets, gain, confidence, gain_per_day) -> Proposal | None:
-    current = [to_money(placements.budget[i]) for i in rows]
+    current = [_amount(placements.budget[i]) for i in rows]
     amounts = cents(sum(current, Decimal("0.00")), budgets)
     if max(abs(a - c) for a, c in zip(amounts, current, strict=True)) < Decimal("1.00"):
         return None
@@ -276,12 +280,14 @@ def _reallocate(placements, signals, rows, budgets, gain, confidence, gain_per_d
         campaign_id=int(placements.campaign[rows[0]]),
         platform_campaign_id=None,
         action=REALLOCATE,
-        after=normalized(
-            {"placements": {i: {"allocated_budget": a} for i, a in zip(ids, amounts, strict=True)}}
-        ),
-        before=normalized(
-            {"placements": {i: {"allocated_budget": c} for i, c in zip(ids, current, strict=True)}}
-        ),
+        after={
+            "campaign": {},
+            "placements": {i: {"allocated_budget": str(a)} for i, a in zip(ids, amounts, strict=True)},
+        },
+        before={
+            "campaign": {},
+            "placements": {i: {"allocated_budget": str(c)} for i, c in zip(ids, current, strict=True)},
+        },
         reason=reallocate_reason(moves, gain, declining, "revenue" if uses_revenue else "conversions"),
         confidence=round(confidence, 4),
         expected_impact={**impact(uses_revenue, gain_per_day, 0.0), "relative_change": round(gain, 4)},
@@ -314,9 +320,9 @@ def _raises(placements, signals, curves, settings, allowed, refused, today) -> l
 
 
 def _raise(placements, signals, i, confidence, extra_outcome, step, today) -> Proposal | None:
-    current = to_money(placements.budget[i])
+    current = _amount(placements.budget[i])
     extra = to_money(float(current) * step)
-    daily = to_money(placements.campaign_daily[i])
+    daily = _amount(placements.campaign_daily[i])
     end = placements.end_date[i]
     if end is not None and not pd.isna(end):
         days_left = (end - today).days + 1
@@ -330,15 +336,14 @@ def _raise(placements, signals, i, confidence, extra_outcome, step, today) -> Pr
         campaign_id=int(placements.campaign[i]),
         platform_campaign_id=int(placements.ids[i]),
         action=RAISE_BUDGET,
-        after=normalized(
-            {
-                "campaign": {"daily_budget": daily + extra},
-                "placements": {placement: {"allocated_budget": current + extra}},
-            }
-        ),
-        before=normalized(
-            {"campaign": {"daily_budget": daily}, "placements": {placement: {"allocated_budget": current}}}
-        ),
+        after={
+            "campaign": {"daily_budget": str(daily + extra)},
+            "placements": {placement: {"allocated_budget": str(current + extra)}},
+        },
+        before={
+            "campaign": {"daily_budget": str(daily)},
+            "placements": {placement: {"allocated_budget": str(current)}},
+        },
         reason=raise_reason(
             str(placements.platform[i]),
             uses_revenue,
@@ -350,6 +355,11 @@ def _raise(placements, signals, i, confidence, extra_outcome, step, today) -> Pr
         confidence=round(confidence, 4),
         expected_impact=impact(uses_revenue, extra_outcome, float(extra)),
     )
+
+
+def _amount(value: float) -> Decimal:
+    """A stored money value (read as a float) back as cents, written as states store money."""
+    return Decimal(f"{value:.2f}")
 
 
 def impact(uses_revenue: bool, outcome_per_day: float, spend_per_day: float) -> dict[str, Any]:

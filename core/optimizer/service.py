@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Float, bindparam, cast, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
@@ -50,7 +50,7 @@ Progress = Callable[[float, str], None]
 _ANOMALY_METRICS = BASE_COLUMNS  # impressions, clicks, conversions, spend, revenue
 _LATE_METRICS = ("conversions", "revenue")
 _FOREST_SAMPLE = 20_000
-_ANOMALY_WINDOW_DAYS = 35
+_ANOMALY_WINDOW_DAYS = 28
 
 
 @dataclass
@@ -105,7 +105,7 @@ def run_for_company(
     scope = scope.set_index("id").loc[panel.ids].reset_index() if len(panel.ids) else scope.iloc[:0]
     summary.placements = len(scope)
     if scope.empty:
-        _stamp_campaigns(session, actor, campaign_ids)
+        _stamp_campaigns(session, actor, campaign_ids, utcnow())
         summary.notes.append("no active campaign has daily metrics yet")
         summary.seconds = time.perf_counter() - started
         report(1.0, "Nothing to optimise yet")
@@ -162,46 +162,35 @@ def run_for_company(
 
 
 def _scope(session: Session, actor: Actor, campaign_ids: Sequence[int] | None) -> pd.DataFrame:
-    """Placements of the active campaigns in scope, with what the rules need of their campaign."""
+    """Placements of the active campaigns in scope, with what the rules need of their campaign.
+
+    Money comes as floats here: these numbers feed the arithmetic of scores and curves; every
+    amount the pass proposes is rounded back to cents before it is stored.
+    """
+    columns = {
+        "id": PlatformCampaign.id,
+        "campaign_id": PlatformCampaign.campaign_id,
+        "platform": PlatformCampaign.platform,
+        "is_active": PlatformCampaign.is_active,
+        "allocated_budget": cast(PlatformCampaign.allocated_budget, Float),
+        "objective": Campaign.objective,
+        "target_cpa": cast(Campaign.target_cpa, Float),
+        "target_roas": Campaign.target_roas,
+        "autopilot": Campaign.autopilot,
+        "daily_budget": cast(Campaign.daily_budget, Float),
+        "total_budget": cast(Campaign.total_budget, Float),
+        "spent_budget": cast(Campaign.spent_budget, Float),
+        "end_date": Campaign.end_date,
+    }
     query = (
-        select(
-            PlatformCampaign.id,
-            PlatformCampaign.campaign_id,
-            PlatformCampaign.platform,
-            PlatformCampaign.is_active,
-            PlatformCampaign.allocated_budget,
-            Campaign.objective,
-            Campaign.target_cpa,
-            Campaign.target_roas,
-            Campaign.autopilot,
-            Campaign.daily_budget,
-            Campaign.total_budget,
-            Campaign.spent_budget,
-            Campaign.end_date,
-        )
+        select(*columns.values())
         .join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
         .where(Campaign.company_id == actor.company_id, Campaign.status == CampaignStatus.ACTIVE.value)
         .order_by(PlatformCampaign.id)
     )
     if campaign_ids is not None:
         query = query.where(Campaign.id.in_(list(campaign_ids)))
-    rows = session.execute(query).all()
-    columns = [
-        "id",
-        "campaign_id",
-        "platform",
-        "is_active",
-        "allocated_budget",
-        "objective",
-        "target_cpa",
-        "target_roas",
-        "autopilot",
-        "daily_budget",
-        "total_budget",
-        "spent_budget",
-        "end_date",
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
+    frame = pd.DataFrame(session.execute(query).all(), columns=list(columns))
     for column in (
         "allocated_budget",
         "target_cpa",
@@ -210,7 +199,7 @@ def _scope(session: Session, actor: Actor, campaign_ids: Sequence[int] | None) -
         "total_budget",
         "spent_budget",
     ):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+        frame[column] = frame[column].astype(float)
     frame["is_active"] = frame["is_active"].astype(bool)
     frame["autopilot"] = frame["autopilot"].astype(bool)
     return frame
@@ -356,7 +345,7 @@ def latest_predictor(session: Session, actor: Actor) -> predictors.PerformancePr
 def _open_alerts(
     session: Session, actor: Actor, panel: Panel, scope: pd.DataFrame, settings: OptimizerSettings
 ) -> int:
-    # Five weeks give every weekday five days to learn its rhythm from; older days add little.
+    # Four weeks give every weekday four days to learn its rhythm from; older days add little.
     values = np.stack([panel[m][:, -_ANOMALY_WINDOW_DAYS:] for m in _ANOMALY_METRICS])
     fit = robust_residuals(values, panel.weekdays[-_ANOMALY_WINDOW_DAYS:], 9)
     z = fit.z.copy()
@@ -632,44 +621,53 @@ def _write_scores(
     signals: rules.Signals,
     campaign_ids: Sequence[int] | None,
 ) -> None:
+    """Scores on placements and campaigns; every campaign in scope is stamped as optimised now."""
+    now = utcnow()
     scored = np.isfinite(signals.score)
-    _set_scores(session, PlatformCampaign.__table__, placements.ids[scored], signals.score[scored])
+    _set_columns(session, PlatformCampaign.__table__, placements.ids[scored], signals.score[scored])
     campaign_ids_scored = np.array(list(signals.campaign_scores), dtype=np.int64)
     campaign_scores = np.array(list(signals.campaign_scores.values()), dtype=float)
-    _set_scores(session, Campaign.__table__, campaign_ids_scored, campaign_scores)
-    _stamp_campaigns(session, actor, campaign_ids)
+    _set_columns(session, Campaign.__table__, campaign_ids_scored, campaign_scores, last_optimization=now)
+    _stamp_campaigns(session, actor, campaign_ids, now)
     session.expire_all()  # the rows changed under the ORM's feet
 
 
-def _set_scores(session: Session, table, ids: np.ndarray, scores: np.ndarray) -> None:
-    """performance_score by id, in one statement on PostgreSQL (arrays), executemany elsewhere."""
+def _stamp_campaigns(
+    session: Session, actor: Actor, campaign_ids: Sequence[int] | None, now: datetime
+) -> None:
+    """Every active campaign in scope was looked at `now` (those with scores already are)."""
+    query = update(Campaign).where(
+        Campaign.company_id == actor.company_id,
+        Campaign.status == CampaignStatus.ACTIVE.value,
+        or_(Campaign.last_optimization.is_(None), Campaign.last_optimization < now),
+    )
+    if campaign_ids is not None:
+        query = query.where(Campaign.id.in_(list(campaign_ids)))
+    session.execute(query.values(last_optimization=now).execution_options(synchronize_session=False))
+
+
+def _set_columns(session: Session, table, ids: np.ndarray, scores: np.ndarray, **same: Any) -> None:
+    """performance_score by id (and `same` values on those rows): one statement on PostgreSQL."""
     if not len(ids):
         return
     values = np.round(scores.astype(float), 4)
     if session.get_bind().dialect.name == "postgresql":
+        assignments = "".join(f", {column} = :{column}" for column in same)
         session.execute(
             text(
-                f"UPDATE {table.name} AS t SET performance_score = v.score "
+                f"UPDATE {table.name} AS t SET performance_score = v.score{assignments} "
                 "FROM unnest(CAST(:ids AS bigint[]), CAST(:scores AS float8[])) AS v(id, score) "
                 "WHERE t.id = v.id"
-            ),
-            {"ids": ids.tolist(), "scores": values.tolist()},
+            ).bindparams(*(bindparam(c, type_=table.c[c].type) for c in same)),
+            {"ids": ids.tolist(), "scores": values.tolist(), **same},
         )
         return
     session.execute(
-        update(table).where(table.c.id == bindparam("b_id")).values(performance_score=bindparam("b_score")),
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(performance_score=bindparam("b_score"), **same),
         [{"b_id": int(i), "b_score": float(v)} for i, v in zip(ids, values, strict=True)],
     )
-
-
-def _stamp_campaigns(session: Session, actor: Actor, campaign_ids: Sequence[int] | None) -> None:
-    """Every active campaign in scope was looked at now."""
-    query = update(Campaign).where(
-        Campaign.company_id == actor.company_id, Campaign.status == CampaignStatus.ACTIVE.value
-    )
-    if campaign_ids is not None:
-        query = query.where(Campaign.id.in_(list(campaign_ids)))
-    session.execute(query.values(last_optimization=utcnow()).execution_options(synchronize_session=False))
 
 
 # --- predictor training --------------------------------------------------------------------------

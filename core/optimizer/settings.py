@@ -26,7 +26,7 @@ class OptimizerSettings(BaseModel):
 
     # How much history a pass reads, and how many recent days still miss late conversions
     # (platforms report conversions for a day over the next days; those days are not judged yet).
-    history_days: int = Field(default=56, ge=14, le=400)
+    history_days: int = Field(default=42, ge=14, le=400)
     conversion_lag_days: int = Field(default=2, ge=0, le=14)
 
     # Data sufficiency: no recommendation on a placement with fewer days of spend or less
@@ -45,7 +45,7 @@ class OptimizerSettings(BaseModel):
     min_reallocation_gain: float = Field(default=0.03, ge=0)
 
     # Trend test: a decline counts when it is significant and at least this steep per week.
-    trend_weeks: int = Field(default=6, ge=3, le=26)
+    trend_weeks: int = Field(default=5, ge=3, le=26)
     trend_p_value: float = Field(default=0.05, gt=0, lt=1)
     trend_min_weekly_decline: float = Field(default=0.05, ge=0, lt=1)
 
