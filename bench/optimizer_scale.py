@@ -136,10 +136,12 @@ def main() -> None:
             set_up(database, actor, count, args.days)
             print(f"{count:,} campaigns: set-up {time.perf_counter() - began:.0f} s (not timed)")
             seconds, marks, summary = timed_pass(database, actor)
+        phases = [m for m, _ in marks]
+        ends = [at for _, at in marks[1:]] + [seconds]
         previous = 0.0
-        for message, at in [*marks[1:], ("commit", seconds)]:
-            print(f"    {at - previous:6.1f} s  {message_before(marks, message)}")
-            previous = at
+        for phase, end in zip([*phases[:-1], "commit"], ends, strict=True):
+            print(f"    {end - previous:6.1f} s  {phase}")
+            previous = end
         print(
             f"  pass: {seconds:.1f} s for {summary.placements:,} placements; "
             f"{summary.alerts_opened:,} alerts, {summary.recommendations_created:,} recommendations"
@@ -149,13 +151,6 @@ def main() -> None:
     for count, seconds in results:
         print(f"{count:>10,} {seconds:>8.1f} {seconds / count * 1000:>12.3f}")
     print("target: under 60 s for 100,000 campaigns; s per 1,000 flat means linear growth")
-
-
-def message_before(marks: list[tuple[str, float]], message: str) -> str:
-    """The phase that ended at `message` is the one announced by the mark before it."""
-    names = [m for m, _ in marks]
-    index = names.index(message) if message in names else len(names)
-    return names[index - 1]
 
 
 if __name__ == "__main__":

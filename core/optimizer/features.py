@@ -1,17 +1,16 @@
-"""Features of every placement at a cut-off day, from a Panel, all placements at once.
+"""The building blocks of features: trailing sums at any cut-off, outcomes and efficiencies.
 
-Trailing 3/7/14/28-day sums of the base metrics (cumulative sums, so any cut-off costs the same),
-efficiency on the objective's outcome with a light prior (so a zero-conversion week is "few per
-dollar", not undefined), recent change ratios, days with spend and the evidence behind them.
+Trailing 3/7/14/28-day sums of the base metrics come from cumulative sums, so any cut-off (today,
+or every past week when training) costs the same. Efficiency on the objective's outcome carries a
+light prior, so a zero-conversion week is "few per dollar", not undefined. The features
+themselves are assembled in core.optimizer.predictor and core.optimizer.service.
 """
 
 import numpy as np
-import pandas as pd
 
 from core.metrics.definitions import BASE_COLUMNS
 from core.optimizer.panel import Panel
 
-WINDOWS = (3, 7, 14, 28)
 PRIOR_OUTCOME = 0.5  # half a conversion (or order) of pseudo-evidence in every efficiency
 
 
@@ -52,12 +51,3 @@ def efficiency(outcome: np.ndarray, spend: np.ndarray, prior_rate: np.ndarray | 
     """Outcome per dollar, with PRIOR_OUTCOME pseudo-outcomes bought at `prior_rate` per dollar."""
     prior_rate = np.maximum(prior_rate, 1e-12)
     return (outcome + PRIOR_OUTCOME) / (spend + PRIOR_OUTCOME / prior_rate)
-
-
-def window_features(sums: WindowSums, end: int | np.ndarray) -> pd.DataFrame:
-    """Trailing sums per placement at cut-off `end`: {metric}_{days} for every window."""
-    columns = {}
-    for days in WINDOWS:
-        for name in (*BASE_COLUMNS, "outcome", "days"):
-            columns[f"{name}_{days}"] = sums.total(name, end, days)
-    return pd.DataFrame(columns)

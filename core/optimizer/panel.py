@@ -44,11 +44,6 @@ class Panel:
         """The metric with gaps as zero (for sums)."""
         return np.nan_to_num(self.metrics[metric], nan=0.0)
 
-    def window_sum(self, metric: str, end: int, days: int) -> np.ndarray:
-        """(P,) sum over the `days` days ending at column `end` (inclusive)."""
-        start = max(0, end - days + 1)
-        return self.filled(metric)[:, start : end + 1].sum(axis=1)
-
     def take(self, rows: np.ndarray) -> "Panel":
         """The panel of the placements at positions `rows`, in that order."""
         return Panel(

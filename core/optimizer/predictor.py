@@ -59,14 +59,6 @@ def score(predicted: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
 
 
 def design(
-    panel: Panel, uses_revenue: np.ndarray, end: int, prior_rate: np.ndarray
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """Features at cut-off column `end` and each placement's 28-day reference efficiency."""
-    sums = WindowSums(panel, objective_outcome(panel, uses_revenue))
-    return design_from_sums(sums, uses_revenue, np.full(len(panel.ids), end), prior_rate)
-
-
-def design_from_sums(
     sums: WindowSums, uses_revenue: np.ndarray, end: np.ndarray, prior_rate: np.ndarray
 ) -> tuple[pd.DataFrame, np.ndarray]:
     """Features at cut-off columns `end` (one per placement) and the 28-day reference efficiency."""
@@ -113,7 +105,7 @@ def training_set(
     frames, targets, weights, cutoffs = [], [], [], []
     for end in range(last_end - HORIZON_DAYS, 27, -step):
         ends = np.full(len(panel.ids), end)
-        features, reference = design_from_sums(sums, uses_revenue, ends, prior_rate)
+        features, reference = design(sums, uses_revenue, ends, prior_rate)
         next_end = ends + HORIZON_DAYS
         next_spend = sums.total("spend", next_end, HORIZON_DAYS)
         next_outcome = sums.total("outcome", next_end, HORIZON_DAYS)

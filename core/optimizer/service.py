@@ -265,9 +265,7 @@ def _signals(
     campaign_benchmark = np.where(has_target, target, prior_rate)
     benchmark = np.where(has_target, target, np.where(siblings, own_rate, prior_rate))
 
-    features, reference = predictors.design_from_sums(
-        sums, uses_revenue, np.full(len(scope), settled), prior_rate
-    )
+    features, reference = predictors.design(sums, uses_revenue, np.full(len(scope), settled), prior_rate)
     model = latest_predictor(session, actor)
     ratio = np.ones(len(scope)) if model is None else model.predict(features)
     predicted = ratio * reference
@@ -361,7 +359,7 @@ def _open_alerts(
     history_rows = history_rows[np.isfinite(history_rows).any(axis=1)]
     forest = None
     if len(history_rows) >= 16:
-        rng = np.random.default_rng(actor.company_id)
+        rng = np.random.default_rng(0)  # the same sample for the same data, whatever the ids
         sample = history_rows[
             rng.choice(len(history_rows), min(_FOREST_SAMPLE, len(history_rows)), replace=False)
         ]
