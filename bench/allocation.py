@@ -25,6 +25,7 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
+from bench._support import seeds
 from core.optimizer import allocate_budget
 from core.platforms.simulator import SimulatedWorld
 from db.enums import Platform
@@ -123,13 +124,6 @@ def rule_plan(w: World) -> np.ndarray:
             current[best] += moved
         budgets[:, day : day + 7] = current[:, None]
     return budgets[:, WARMUP_DAYS:]
-
-
-def seeds(text: str) -> list[int]:
-    if "-" in text:
-        first, last = text.split("-")
-        return list(range(int(first), int(last) + 1))
-    return [int(s) for s in text.split(",")]
 
 
 STRATEGIES = ("allocator", "equal", "marketer", "rule")

@@ -17,7 +17,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from bench.allocation import seeds
+from bench._support import seeds, stepped_budgets
 from core.metrics.definitions import BASE_COLUMNS
 from core.optimizer import detect_anomalies
 from core.platforms.simulator import SimulatedWorld
@@ -56,11 +56,7 @@ def main() -> None:
         rng = np.random.default_rng(seed)
         for index in range(args.placements):
             traits = world.traits(rng.choice(list(Platform)), f"a{seed}-{index}")
-            level = float(np.exp(rng.uniform(np.log(5), np.log(5000))))
-            changes = np.cumsum(rng.integers(7, 15, args.days))
-            factors = np.exp(rng.normal(0.0, 0.3, args.days))
-            budgets = level * factors[np.searchsorted(changes, np.arange(args.days))]
-            frame = world.simulate(traits, START, budgets)
+            frame = world.simulate(traits, START, stepped_budgets(rng, args.days, 5, 5000))
             truth = world.anomaly_days(traits, START, args.days)
             kinds = frame["date"].map(dict(zip(truth["date"], truth["kind"], strict=True)))
             ours = detect_anomalies(frame, "date", list(BASE_COLUMNS))["is_anomaly"].to_numpy()

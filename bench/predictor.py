@@ -16,7 +16,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from bench.allocation import seeds
+from bench._support import seeds, stepped_budgets
 from core.optimizer import predictor as predictors
 from core.optimizer.features import objective_outcome
 from core.optimizer.panel import build_panel, clean_history
@@ -32,10 +32,7 @@ def history(seed: int, placements: int, days: int) -> pd.DataFrame:
     frames = []
     for index in range(placements):
         traits = world.traits(rng.choice(list(Platform)), f"p{seed}-{index}")
-        level = float(np.exp(rng.uniform(np.log(20), np.log(3000))))
-        changes = np.cumsum(rng.integers(7, 15, days))
-        factors = np.exp(rng.normal(0.0, 0.3, days))
-        budgets = level * factors[np.searchsorted(changes, np.arange(days))]
+        budgets = stepped_budgets(rng, days, 20, 3000)
         frames.append(world.simulate(traits, START, budgets).assign(platform_campaign_id=index))
     return pd.concat(frames, ignore_index=True)
 

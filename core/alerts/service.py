@@ -4,12 +4,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.errors import NotFound, ValidationError
-from core.schemas import MAX_PAGE_SIZE, Page
+from core.listing import owned_by_id, paginate
+from core.schemas import Page
 from db.enums import AlertStatus, Severity
 from db.models import Alert
 from db.types import utcnow
@@ -45,15 +46,8 @@ def get_all(session: Session, actor: Actor, filters: AlertFilters | None = None)
         query = query.where(Alert.campaign_id == filters.campaign_id)
     if filters.since is not None:
         query = query.where(Alert.date >= filters.since)
-    page_size = min(max(filters.page_size, 1), MAX_PAGE_SIZE)
-    page = max(filters.page, 1)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(Alert.date.desc(), Alert.anomaly_score.desc(), Alert.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return Page(list(items), total, page, page_size)
+    order = (Alert.date.desc(), Alert.anomaly_score.desc(), Alert.id.desc())
+    return paginate(session, query, order, filters.page, filters.page_size)
 
 
 def get(session: Session, actor: Actor, alert_id: int) -> Alert:
@@ -66,7 +60,7 @@ def get(session: Session, actor: Actor, alert_id: int) -> Alert:
 def acknowledge(session: Session, actor: Actor, ids: Iterable[int]) -> list[Alert]:
     """Someone has seen these; open ones become acknowledged (resolved ones stay resolved)."""
     actor.require_write()
-    alerts = _owned(session, actor, ids)
+    alerts = owned_by_id(session, actor, Alert, ids, "alert")
     for alert in alerts:
         if alert.status == AlertStatus.OPEN:
             alert.status = AlertStatus.ACKNOWLEDGED.value
@@ -76,26 +70,10 @@ def acknowledge(session: Session, actor: Actor, ids: Iterable[int]) -> list[Aler
 
 def resolve(session: Session, actor: Actor, ids: Iterable[int]) -> list[Alert]:
     actor.require_write()
-    alerts = _owned(session, actor, ids)
+    alerts = owned_by_id(session, actor, Alert, ids, "alert")
     for alert in alerts:
         if alert.status != AlertStatus.RESOLVED:
             alert.status = AlertStatus.RESOLVED.value
             alert.resolved_at = utcnow()
     session.flush()
     return alerts
-
-
-def _owned(session: Session, actor: Actor, ids: Iterable[int]) -> list[Alert]:
-    wanted = list(dict.fromkeys(int(i) for i in ids))
-    if not wanted:
-        raise ValidationError({"ids": "choose at least one alert"})
-    found = {
-        a.id: a
-        for a in session.scalars(
-            select(Alert).where(Alert.id.in_(wanted), Alert.company_id == actor.company_id)
-        )
-    }
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise NotFound(f"No alert #{missing[0]}.")
-    return [found[i] for i in wanted]

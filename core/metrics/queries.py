@@ -11,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, cast, func, select
+from sqlalchemy import Float, Select, cast, func, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -83,24 +83,17 @@ def daily_by_placement(
     session: Session, actor: Actor, *, start: date, end: date, campaign_ids: Sequence[int] | None = None
 ) -> pd.DataFrame:
     """One row per placement and day: the history the analytics and the optimizer read."""
-    query = (
-        select(
-            MetricsHistory.platform_campaign_id,
-            PlatformCampaign.campaign_id,
-            PlatformCampaign.platform,
-            MetricsHistory.date,
-            *(getattr(MetricsHistory, c) for c in BASE_COLUMNS),
-        )
-        .join(PlatformCampaign, PlatformCampaign.id == MetricsHistory.platform_campaign_id)
-        .where(
-            PlatformCampaign.company_id == actor.company_id,
-            MetricsHistory.date >= start,
-            MetricsHistory.date <= end,
-        )
-        .order_by(MetricsHistory.platform_campaign_id, MetricsHistory.date)
-    )
-    if campaign_ids is not None:
-        query = query.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
+    query = _daily(
+        actor,
+        start,
+        end,
+        campaign_ids,
+        MetricsHistory.platform_campaign_id,
+        PlatformCampaign.campaign_id,
+        PlatformCampaign.platform,
+        MetricsHistory.date,
+        *(getattr(MetricsHistory, c) for c in BASE_COLUMNS),
+    ).order_by(MetricsHistory.platform_campaign_id, MetricsHistory.date)
     columns = ["platform_campaign_id", "campaign_id", "platform", "date", *BASE_COLUMNS]
     frame = pd.DataFrame(session.execute(query).all(), columns=columns)
     for column in BASE_COLUMNS:
@@ -138,24 +131,17 @@ def daily_bulk(
     binary COPY and are read straight into arrays.
     """
     on_postgres = session.get_bind().dialect.name == "postgresql"
-    day = MetricsHistory.date - start if on_postgres else MetricsHistory.date
-    query = (
-        select(
-            MetricsHistory.platform_campaign_id,
-            day,
-            MetricsHistory.impressions,
-            MetricsHistory.clicks,
-            *(cast(getattr(MetricsHistory, c), Float) for c in ("conversions", "spend", "revenue")),
-        )
-        .join(PlatformCampaign, PlatformCampaign.id == MetricsHistory.platform_campaign_id)
-        .where(
-            PlatformCampaign.company_id == actor.company_id,
-            MetricsHistory.date >= start,
-            MetricsHistory.date <= end,
-        )
+    query = _daily(
+        actor,
+        start,
+        end,
+        campaign_ids,
+        MetricsHistory.platform_campaign_id,
+        MetricsHistory.date - start if on_postgres else MetricsHistory.date,
+        MetricsHistory.impressions,
+        MetricsHistory.clicks,
+        *(cast(getattr(MetricsHistory, c), Float) for c in ("conversions", "spend", "revenue")),
     )
-    if campaign_ids is not None:
-        query = query.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
     if not on_postgres:
         columns = ["platform_campaign_id", "date", *BASE_COLUMNS]
         frame = pd.DataFrame(session.execute(query).all(), columns=columns)
@@ -176,3 +162,20 @@ def daily_bulk(
             **{c: rows[c].astype(np.float64) for c in BASE_COLUMNS},
         }
     )
+
+
+def _daily(actor: Actor, start: date, end: date, campaign_ids: Sequence[int] | None, *columns) -> Select:
+    """`columns` of the company's placement-days in [start, end] (of `campaign_ids` if given)."""
+    query = (
+        select(*columns)
+        .select_from(MetricsHistory)
+        .join(PlatformCampaign, PlatformCampaign.id == MetricsHistory.platform_campaign_id)
+        .where(
+            PlatformCampaign.company_id == actor.company_id,
+            MetricsHistory.date >= start,
+            MetricsHistory.date <= end,
+        )
+    )
+    if campaign_ids is not None:
+        query = query.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
+    return query

@@ -12,15 +12,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.actions.service import apply_change
 from core.actions.state import normalized, snapshot
 from core.actor import Actor
 from core.errors import NotFound, ValidationError
+from core.listing import owned_by_id, paginate
 from core.platforms.registry import Connectors
-from core.schemas import MAX_PAGE_SIZE, Page
+from core.schemas import Page
 from db.enums import CampaignStatus, RecommendationStatus
 from db.models import Campaign, Recommendation
 from db.types import utcnow
@@ -63,17 +64,8 @@ def get_all(
         query = query.where(Recommendation.campaign_id == filters.campaign_id)
     if filters.action:
         query = query.where(Recommendation.action == filters.action)
-    page_size = min(max(filters.page_size, 1), MAX_PAGE_SIZE)
-    page = max(filters.page, 1)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(
-            Recommendation.confidence.desc(), Recommendation.created_at.desc(), Recommendation.id.desc()
-        )
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return Page(list(items), total, page, page_size)
+    order = (Recommendation.confidence.desc(), Recommendation.created_at.desc(), Recommendation.id.desc())
+    return paginate(session, query, order, filters.page, filters.page_size)
 
 
 def get(session: Session, actor: Actor, recommendation_id: int) -> Recommendation:
@@ -91,7 +83,7 @@ def approve(
     Approving one that is already applied changes nothing; a failed one may be approved again.
     """
     actor.require_write()
-    recommendations = _owned(session, actor, ids)
+    recommendations = owned_by_id(session, actor, Recommendation, ids, "recommendation")
     connectors = connectors or Connectors(session)
     return [_approve_one(session, actor, r, connectors) for r in recommendations]
 
@@ -146,7 +138,7 @@ def reject(session: Session, actor: Actor, ids: Iterable[int]) -> list[Decision]
     """Turn down pending recommendations; the optimizer will not propose the same for a while."""
     actor.require_write()
     decisions = []
-    for recommendation in _owned(session, actor, ids):
+    for recommendation in owned_by_id(session, actor, Recommendation, ids, "recommendation"):
         if recommendation.status in (RecommendationStatus.PENDING, RecommendationStatus.FAILED):
             _decide(recommendation, actor, RecommendationStatus.REJECTED)
             decisions.append(Decision(recommendation.id, recommendation.status, "rejected", "rejected"))
@@ -170,24 +162,6 @@ def expire_stale(session: Session, now: datetime | None = None) -> int:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount or 0
-
-
-def _owned(session: Session, actor: Actor, ids: Iterable[int]) -> list[Recommendation]:
-    wanted = list(dict.fromkeys(int(i) for i in ids))
-    if not wanted:
-        raise ValidationError({"ids": "choose at least one recommendation"})
-    found = {
-        r.id: r
-        for r in session.scalars(
-            select(Recommendation).where(
-                Recommendation.id.in_(wanted), Recommendation.company_id == actor.company_id
-            )
-        )
-    }
-    missing = [i for i in wanted if i not in found]
-    if missing:
-        raise NotFound(f"No recommendation #{missing[0]}.")
-    return [found[i] for i in wanted]
 
 
 def _decide(recommendation: Recommendation, actor: Actor, status: RecommendationStatus) -> None:

@@ -84,3 +84,10 @@ def weak_and_strong(
         name,
         {"google_ads": (300, STRONG), "facebook": (200, {}), "twitter": (250, WEAK)},
     )
+
+
+def without_twitter(session: Session, tenant: Tenant, connectors: Connectors, name: str) -> Campaign:
+    """Two platforms, one weak: a second campaign with something to propose."""
+    return campaign_with_history(
+        session, tenant, connectors, name, {"google_ads": (300, STRONG), "tiktok": (250, WEAK)}, seed=3
+    )

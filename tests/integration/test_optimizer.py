@@ -20,7 +20,7 @@ from db.enums import Platform
 from db.models import Campaign, OptimizationLog, PlatformCampaign, Recommendation
 from db.types import utcnow
 from tests.conftest import TODAY, Tenant
-from tests.integration.optimizer_setup import STRONG, WEAK, campaign_with_history, weak_and_strong
+from tests.integration.optimizer_setup import campaign_with_history, weak_and_strong, without_twitter
 
 
 def run(session: Session, actor, connectors: Connectors, **kwargs):
@@ -144,14 +144,7 @@ def test_a_platform_failure_marks_one_failed_and_the_others_still_apply(
     session: Session, tenant: Tenant, connectors: Connectors
 ) -> None:
     failing = weak_and_strong(session, tenant, connectors, "Has Twitter")
-    working = campaign_with_history(
-        session,
-        tenant,
-        connectors,
-        "No Twitter",
-        {"google_ads": (300, STRONG), "tiktok": (250, WEAK)},
-        seed=3,
-    )
+    working = without_twitter(session, tenant, connectors, "No Twitter")
     run(session, tenant.marketer, connectors)
     proposals = {r.campaign_id: r for r in pending(session, tenant.marketer)}
     assert set(proposals) == {failing.id, working.id}
@@ -233,14 +226,7 @@ def test_autopilot_applies_what_clears_the_bar_only_where_it_is_switched_on(
     )
     steered = weak_and_strong(session, tenant, connectors, "Autopilot on")
     steered.autopilot = True
-    watched = campaign_with_history(
-        session,
-        tenant,
-        connectors,
-        "Autopilot off",
-        {"google_ads": (300, STRONG), "tiktok": (250, WEAK)},
-        seed=3,
-    )
+    watched = without_twitter(session, tenant, connectors, "Autopilot off")
 
     summary = run(session, tenant.admin, connectors)
 
