@@ -29,6 +29,9 @@ DEMO_COMPANY = "Demo Co"
 DEMO_LOGIN = ("demo", "adflow-demo")
 VIEWER_LOGIN = ("viewer", "adflow-viewer")
 HISTORY_DAYS = 120
+# The demo's first pass reports the anomalies of the last two weeks, not only of the last days,
+# so a newcomer sees what alerts look like.
+DEMO_SETTINGS = {"optimizer": {"anomaly_lookback_days": 14}}
 
 GOOGLE, FACEBOOK, INSTAGRAM = Platform.GOOGLE_ADS, Platform.FACEBOOK, Platform.INSTAGRAM
 LINKEDIN, TWITTER, TIKTOK = Platform.LINKEDIN, Platform.TWITTER, Platform.TIKTOK
@@ -158,7 +161,7 @@ def _company(session: Session) -> Company:
     try:
         return companies.get_by_name(session, DEMO_COMPANY)
     except NotFound:
-        return companies.create(session, DEMO_COMPANY)
+        return companies.create(session, DEMO_COMPANY, DEMO_SETTINGS)
 
 
 def _user(session: Session, company: Company, login: tuple[str, str], role: Role, full_name: str):
