@@ -154,6 +154,15 @@ def run_for_company(
         summary.applied = sum(d.outcome == "applied" for d in decisions)
         summary.apply_failed = sum(d.outcome == "failed" for d in decisions)
     summary.seconds = time.perf_counter() - started
+    logger.info(
+        "optimizer pass for company %s: %s placements, %s alerts, %s new recommendations, %s applied in %.1f s",
+        actor.company_id,
+        summary.placements,
+        summary.alerts_opened,
+        summary.recommendations_created,
+        summary.applied,
+        summary.seconds,
+    )
     report(1.0, "Done")
     return summary
 
