@@ -155,7 +155,8 @@ def run_for_company(
         summary.apply_failed = sum(d.outcome == "failed" for d in decisions)
     summary.seconds = time.perf_counter() - started
     logger.info(
-        "optimizer pass for company %s: %s placements, %s alerts, %s new recommendations, %s applied in %.1f s",
+        "optimizer pass for company %s: %s placements, %s alerts, %s new recommendations, "
+        "%s applied in %.1f s",
         actor.company_id,
         summary.placements,
         summary.alerts_opened,
