@@ -42,7 +42,7 @@ class GroupAllocation:
     current: np.ndarray  # (P,) the current budget (scaled to the new total)
     lower: np.ndarray  # (P,) the bounds that applied
     upper: np.ndarray
-    exploration_floor: np.ndarray  # (P,)
+    explored: np.ndarray  # (P,) bool: the lower bound is the exploration floor
 
 
 def allocate_groups(
@@ -91,14 +91,12 @@ def allocate_groups(
     spread = np.minimum(curves.marginal_spread(np.maximum(scaled, curves.typical_spend * 0.1)), 1.0)
     floor = exploration_share * totals[groups] * spread / count[groups]
     explored_lower = np.minimum(np.maximum(lower, floor), upper)
-    if (np.bincount(groups, weights=explored_lower, minlength=n_groups) <= totals + 1e-9).all():
-        lower = explored_lower
-    else:
-        fits = np.bincount(groups, weights=explored_lower, minlength=n_groups) <= totals + 1e-9
-        lower = np.where(fits[groups], explored_lower, lower)
+    fits = (np.bincount(groups, weights=explored_lower, minlength=n_groups) <= totals + 1e-9)[groups]
+    explored = fits & (explored_lower > lower + 0.005)
+    lower = np.where(fits, explored_lower, lower)
 
     budget = _water_fill(curves, groups, totals, lower, upper)
-    return GroupAllocation(budget, scaled, lower, upper, floor)
+    return GroupAllocation(budget, scaled, lower, upper, explored)
 
 
 def _relax_to_fit(groups, totals, lower, upper, lower_hard, upper_hard):
@@ -385,7 +383,7 @@ def placement_reasons(
     for i in range(len(budget)):
         before, after = solution.current[i], budget[i]
         per_100 = marginal[i] * 100
-        if solution.exploration_floor[i] > 0 and abs(after - solution.lower[i]) < 0.01 and after > 0:
+        if solution.explored[i] and abs(after - solution.lower[i]) < 0.01 and after > 0:
             why = "kept running to learn more: its response is still uncertain"
         elif abs(after - solution.upper[i]) < 0.01 and after > before * 1.001:
             why = (

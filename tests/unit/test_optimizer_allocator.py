@@ -42,7 +42,8 @@ def test_the_change_cap_holds_each_placement_within_thirty_percent() -> None:
     plan = allocate_budget(history(), 450, current_budgets=current, max_change=0.3)
     assert all(105 <= float(amount) <= 195 for amount in plan.budgets.values())
     assert plan.budgets[1] == Decimal("195.00")
-    assert "as far as allowed" in plan.reasons[1]
+    assert "raised as far as allowed" in plan.reasons[1]
+    assert plan.budgets[3] == Decimal("105.00") and "lowered as far as allowed" in plan.reasons[3]
 
 
 def test_minimum_and_maximum_budgets_are_kept() -> None:
