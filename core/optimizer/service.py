@@ -51,6 +51,7 @@ _ANOMALY_METRICS = BASE_COLUMNS  # impressions, clicks, conversions, spend, reve
 _LATE_METRICS = ("conversions", "revenue")
 _FOREST_SAMPLE = 20_000
 _ANOMALY_WINDOW_DAYS = 28
+_BUDGET_TOLERANCE = 0.1  # platforms pace a day's spend to within about 10% of its budget
 
 
 @dataclass
@@ -362,6 +363,12 @@ def _open_alerts(
         for metric in _LATE_METRICS:
             z[_ANOMALY_METRICS.index(metric), :, -lag:] = np.nan
     lookback = settings.anomaly_lookback_days
+    # Spending what the placement is budgeted for is no anomaly, however new the budget (the
+    # optimizer's own moves included): spend counts only where it strays from the daily budget.
+    spend = _ANOMALY_METRICS.index("spend")
+    budget = scope["allocated_budget"].to_numpy()[:, None]
+    on_budget = np.abs(values[spend, :, -lookback:] - budget) <= _BUDGET_TOLERANCE * budget
+    z[spend, :, -lookback:] = np.where(on_budget, np.nan, z[spend, :, -lookback:])
     recent = z[:, :, -lookback:]  # (M, P, L)
     rows = recent.transpose(1, 2, 0).reshape(-1, len(_ANOMALY_METRICS))
     seasonal = seasonal_score(recent.reshape(len(_ANOMALY_METRICS), -1))

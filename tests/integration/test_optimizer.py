@@ -306,6 +306,26 @@ def test_anomalies_become_alerts_that_can_be_acknowledged_and_resolved(
         alerts.resolve(session, tenant.viewer, [alert.id])
 
 
+def test_spending_a_new_budget_is_no_anomaly(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
+    campaign = campaign_with_history(
+        session, tenant, connectors, "Raised", {"tiktok": (300, {}), "facebook": (200, {})}
+    )
+    tiktok = next(p for p in campaign.platform_campaigns if p.platform == "tiktok")
+    yesterday = queries.daily_by_placement(
+        session, tenant.marketer, start=TODAY - timedelta(days=1), end=TODAY - timedelta(days=1)
+    )
+    raised = yesterday[yesterday["platform_campaign_id"] == tiktok.id].assign(spend=lambda f: f["spend"] * 4)
+    upsert_daily(session, tenant.marketer, raised)
+    tiktok.allocated_budget = Decimal(str(raised["spend"].iloc[0]))  # the budget was raised to that
+    session.flush()
+
+    summary = run(session, tenant.marketer, connectors)
+
+    assert summary.alerts_opened == 0
+
+
 def test_tenants_never_see_or_touch_each_other(
     session: Session, tenant: Tenant, other_tenant: Tenant, connectors: Connectors
 ) -> None:
