@@ -269,9 +269,10 @@ def test_expire_stale_ends_old_pending_advice(
     assert decision.outcome == "unchanged"
 
 
-def test_anomalies_become_alerts_that_can_be_acknowledged_and_resolved(
+def tiktok_spends_four_times_more_yesterday(
     session: Session, tenant: Tenant, connectors: Connectors
-) -> None:
+) -> tuple[PlatformCampaign, float]:
+    """A campaign whose TikTok placement reported four times its usual spend yesterday."""
     campaign = campaign_with_history(
         session, tenant, connectors, "Glitch", {"tiktok": (300, {}), "facebook": (200, {})}
     )
@@ -279,10 +280,15 @@ def test_anomalies_become_alerts_that_can_be_acknowledged_and_resolved(
     yesterday = queries.daily_by_placement(
         session, tenant.marketer, start=TODAY - timedelta(days=1), end=TODAY - timedelta(days=1)
     )
-    overspent = yesterday[yesterday["platform_campaign_id"] == tiktok.id].assign(
-        spend=lambda f: f["spend"] * 4
-    )
-    upsert_daily(session, tenant.marketer, overspent)  # the platform's budget bug, as reported
+    day = yesterday[yesterday["platform_campaign_id"] == tiktok.id].assign(spend=lambda f: f["spend"] * 4)
+    upsert_daily(session, tenant.marketer, day)
+    return tiktok, float(day["spend"].iloc[0])
+
+
+def test_anomalies_become_alerts_that_can_be_acknowledged_and_resolved(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
+    tiktok, _ = tiktok_spends_four_times_more_yesterday(session, tenant, connectors)
     summary = run(session, tenant.marketer, connectors)
     page = alerts.get_all(session, tenant.viewer)
 
@@ -309,16 +315,8 @@ def test_anomalies_become_alerts_that_can_be_acknowledged_and_resolved(
 def test_spending_a_new_budget_is_no_anomaly(
     session: Session, tenant: Tenant, connectors: Connectors
 ) -> None:
-    campaign = campaign_with_history(
-        session, tenant, connectors, "Raised", {"tiktok": (300, {}), "facebook": (200, {})}
-    )
-    tiktok = next(p for p in campaign.platform_campaigns if p.platform == "tiktok")
-    yesterday = queries.daily_by_placement(
-        session, tenant.marketer, start=TODAY - timedelta(days=1), end=TODAY - timedelta(days=1)
-    )
-    raised = yesterday[yesterday["platform_campaign_id"] == tiktok.id].assign(spend=lambda f: f["spend"] * 4)
-    upsert_daily(session, tenant.marketer, raised)
-    tiktok.allocated_budget = Decimal(str(raised["spend"].iloc[0]))  # the budget was raised to that
+    tiktok, spent = tiktok_spends_four_times_more_yesterday(session, tenant, connectors)
+    tiktok.allocated_budget = Decimal(str(spent))  # because its budget was raised to that
     session.flush()
 
     summary = run(session, tenant.marketer, connectors)
