@@ -1,10 +1,11 @@
-"""Shared set-up for benchmarks: a throw-away PostgreSQL database and a seeded company."""
+"""Shared set-up for benchmarks: a throw-away PostgreSQL database, a company, seeds and budgets."""
 
 import argparse
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import numpy as np
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -57,3 +58,20 @@ def bench_company(database: Database, name: str = "Bench Co", username: str = "b
             },
         )
         return Actor.for_user(user)
+
+
+def seeds(text: str) -> list[int]:
+    """Seeds from the command line: "1001-1012" or "3,5,7"."""
+    if "-" in text:
+        first, last = text.split("-")
+        return list(range(int(first), int(last) + 1))
+    return [int(s) for s in text.split(",")]
+
+
+def stepped_budgets(rng: np.random.Generator, days: int, low: float, high: float) -> np.ndarray:
+    """Daily budgets as a marketer sets them: a level between low and high (log-uniform), changed
+    by ±30% or so every one to two weeks."""
+    level = float(np.exp(rng.uniform(np.log(low), np.log(high))))
+    changes = np.cumsum(rng.integers(7, 15, days))
+    factors = np.exp(rng.normal(0.0, 0.3, days))
+    return level * factors[np.searchsorted(changes, np.arange(days))]

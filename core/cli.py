@@ -4,8 +4,11 @@ Exit codes: 0 done, 1 failed, 2 refused (bad input, with a message saying why).
 """
 
 import argparse
+import json
+import logging
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from core.config import ConfigurationError
 from core.errors import AdFlowError, ValidationError
@@ -29,7 +32,10 @@ def seed_demo(_: argparse.Namespace) -> int:
 
     with session_scope() as session:
         summary = seed(session)
-    print(f"{DEMO_COMPANY}: {summary.campaigns} campaigns, {summary.metric_rows} daily metric rows.")
+    print(
+        f"{DEMO_COMPANY}: {summary.campaigns} campaigns, {summary.metric_rows} daily metric rows, "
+        f"{summary.recommendations} pending recommendations."
+    )
     print(
         f"Log in as {DEMO_LOGIN[0]} / {DEMO_LOGIN[1]} (admin)"
         f" or {VIEWER_LOGIN[0]} / {VIEWER_LOGIN[1]} (viewer)."
@@ -63,6 +69,53 @@ def import_csv(args: argparse.Namespace) -> int:
     print(
         f"Imported {result.days_written} campaign-days; created {result.campaigns_created} campaign(s) "
         f"and {result.placements_created} platform campaign(s)."
+    )
+    return EXIT_OK
+
+
+def optimize(args: argparse.Namespace) -> int:
+    from core.actor import Actor
+    from core.companies import service as companies
+    from core.database import session_scope
+    from core.optimizer.service import run_for_company
+    from db.enums import Role
+
+    with session_scope() as session:
+        company = companies.get_by_name(session, args.company)
+        actor = Actor(company_id=company.id, role=Role.ADMIN, name="cli")
+        summary = run_for_company(session, actor, apply=True if args.apply else None)
+    print(
+        f"{args.company}: {summary.campaigns} campaigns, {summary.placements} placements scored "
+        f"in {summary.seconds:.1f} s; {summary.alerts_opened} new alerts."
+    )
+    print(
+        f"Recommendations: {summary.recommendations_created} new, {summary.recommendations_kept} still "
+        f"pending, {summary.recommendations_superseded} superseded; "
+        f"{summary.applied} applied, {summary.apply_failed} failed."
+    )
+    for note in summary.notes:
+        print(f"note: {note}")
+    return EXIT_FAILED if summary.apply_failed else EXIT_OK
+
+
+def allocate(args: argparse.Namespace) -> int:
+    from core.optimizer import allocate_budget
+
+    constraints = {"objective": args.objective, "exploration_share": args.exploration_share}
+    constraints["max_change"] = None if args.max_change <= 0 else args.max_change
+    plan = allocate_budget(_read_csv(args.history, "--history"), args.budget, **constraints)
+    if args.json:
+        print(json.dumps(plan.to_dict(), indent=2))
+        return EXIT_OK
+    print(f"Daily budget {plan.total_budget} ({plan.objective}):")
+    for row in plan.table.itertuples():
+        print(
+            f"  {row.platform_campaign_id!s:>12}  {plan.budgets[row.platform_campaign_id]:>12}  {row.reason}"
+        )
+    print(
+        f"Expected {plan.objective} per day: {plan.expected_total:,.2f} "
+        f"(80% interval {plan.expected_total_low:,.2f}–{plan.expected_total_high:,.2f}); "
+        f"the current split: {plan.current_expected_total:,.2f}."
     )
     return EXIT_OK
 
@@ -104,6 +157,38 @@ def _print_preview(preview) -> None:
         print(f"  note: {note}")
 
 
+def anomalies(args: argparse.Namespace) -> int:
+    from core.optimizer import detect_anomalies
+
+    scored = detect_anomalies(_read_csv(args.csv, "--csv"), args.time_column, args.value_column)
+    if args.json:
+        print(scored.to_json(orient="records", date_format="iso", indent=2))
+        return EXIT_OK
+    flagged = scored[scored["is_anomaly"]]
+    print(f"{len(flagged)} of {len(scored)} rows look anomalous.")
+    if len(flagged):
+        print(flagged.to_string(index=False))
+    return EXIT_OK
+
+
+def _read_csv(path: str, option: str):
+    """A CSV file as a DataFrame, or a ValidationError that says what is wrong with the file."""
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise ValidationError({option: f"no file {path!r}"})
+    try:
+        frame = pd.read_csv(file)
+    except pd.errors.EmptyDataError:
+        raise ValidationError({option: f"{path!r} is empty"}) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise ValidationError({option: f"{path!r} is not a readable CSV file ({exc})"}) from None
+    if frame.empty:
+        raise ValidationError({option: f"{path!r} has a header but no rows"})
+    return frame
+
+
 def serve(args: argparse.Namespace) -> int:
     from core.launcher import serve_all
 
@@ -135,6 +220,43 @@ def build_parser() -> argparse.ArgumentParser:
     importer.add_argument("--date-format", help="strftime form of the dates when they read two ways")
     importer.add_argument("--dry-run", action="store_true", help="show what would be imported; write nothing")
     importer.set_defaults(run=import_csv)
+
+    optimize_parser = commands.add_parser(
+        "optimize", help="run one optimizer pass over a company: scores, alerts, recommendations"
+    )
+    optimize_parser.add_argument("--company", required=True, help="the company's name")
+    optimize_parser.add_argument(
+        "--apply", action="store_true", help="also apply the recommendations that clear the confidence bar"
+    )
+    optimize_parser.set_defaults(run=optimize)
+    allocate_parser = commands.add_parser(
+        "allocate", help="split a daily budget over the placements of a CSV"
+    )
+    allocate_parser.add_argument(
+        "--history",
+        required=True,
+        help="CSV with date, platform_campaign_id, spend, impressions, clicks, conversions, revenue",
+    )
+    allocate_parser.add_argument("--budget", required=True, help="the daily budget to split")
+    allocate_parser.add_argument("--objective", choices=("conversions", "revenue"), default="conversions")
+    allocate_parser.add_argument(
+        "--max-change", type=float, default=0.3, help="cap on each change, as a share (0 for no cap)"
+    )
+    allocate_parser.add_argument("--exploration-share", type=float, default=0.05)
+    allocate_parser.add_argument("--json", action="store_true", help="print the plan as JSON")
+    allocate_parser.set_defaults(run=allocate)
+    anomalies_parser = commands.add_parser(
+        "anomalies", help="score each row of a time series CSV for anomalies"
+    )
+    anomalies_parser.add_argument("--csv", required=True, help="the CSV file")
+    anomalies_parser.add_argument("--time-column", required=True)
+    anomalies_parser.add_argument(
+        "--value-column", required=True, action="append", help="a column to check (repeat for several)"
+    )
+    anomalies_parser.add_argument(
+        "--json", action="store_true", help="print every row with its score as JSON"
+    )
+    anomalies_parser.set_defaults(run=anomalies)
     serve_parser = commands.add_parser("serve", help="run the app, the REST API and the scheduler together")
     serve_parser.add_argument("--no-api", action="store_true", help="do not start the REST sidecar")
     serve_parser.add_argument("--no-scheduler", action="store_true", help="do not start the scheduler")
@@ -160,6 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_REFUSED
     except KeyboardInterrupt:
+        return EXIT_FAILED
+    except Exception as exc:  # the last line of defence: a message, never a traceback
+        logging.getLogger("core.cli").debug("command failed", exc_info=True)
+        print(f"error: {args.command} failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
 
 

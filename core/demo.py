@@ -17,6 +17,7 @@ from core.actor import Actor
 from core.campaigns import service as campaigns
 from core.companies import service as companies
 from core.errors import NotFound, PlatformError
+from core.optimizer import service as optimizer
 from core.platforms.registry import Connectors
 from core.platforms.simulator import SimulatorConnector
 from core.platforms.sync import pull_metrics
@@ -28,6 +29,9 @@ DEMO_COMPANY = "Demo Co"
 DEMO_LOGIN = ("demo", "adflow-demo")
 VIEWER_LOGIN = ("viewer", "adflow-viewer")
 HISTORY_DAYS = 120
+# The demo's first pass reports the anomalies of the last two weeks, not only of the last days,
+# so a newcomer sees what alerts look like.
+DEMO_SETTINGS = {"optimizer": {"anomaly_lookback_days": 14}}
 
 GOOGLE, FACEBOOK, INSTAGRAM = Platform.GOOGLE_ADS, Platform.FACEBOOK, Platform.INSTAGRAM
 LINKEDIN, TWITTER, TIKTOK = Platform.LINKEDIN, Platform.TWITTER, Platform.TIKTOK
@@ -117,6 +121,7 @@ class DemoSummary:
     company_id: int
     campaigns: int
     metric_rows: int
+    recommendations: int
 
 
 def seed_demo(session: Session, *, today: date | None = None, seed: int = 7) -> DemoSummary:
@@ -143,14 +148,22 @@ def seed_demo(session: Session, *, today: date | None = None, seed: int = 7) -> 
     )
     if synced.failures:
         raise PlatformError(f"The simulator could not provide the demo's history: {synced.failures}")
-    return DemoSummary(company.id, len(CAMPAIGNS), synced.rows)
+    # One pass in approval mode, so the demo opens with scores, alerts and pending recommendations.
+    # Run again, it keeps the identical pending recommendations rather than adding copies.
+    optimized = optimizer.run_for_company(session, actor, today=today, apply=False, connectors=connectors)
+    return DemoSummary(
+        company.id,
+        len(CAMPAIGNS),
+        synced.rows,
+        optimized.recommendations_created + optimized.recommendations_kept,
+    )
 
 
 def _company(session: Session) -> Company:
     try:
         return companies.get_by_name(session, DEMO_COMPANY)
     except NotFound:
-        return companies.create(session, DEMO_COMPANY)
+        return companies.create(session, DEMO_COMPANY, DEMO_SETTINGS)
 
 
 def _user(session: Session, company: Company, login: tuple[str, str], role: Role, full_name: str):

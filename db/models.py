@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -239,6 +240,24 @@ class Alert(Base):
     status: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PredictorModel(Base):
+    """A trained performance predictor of one company, loadable by every process."""
+
+    __tablename__ = "predictor_models"
+    __table_args__ = (UniqueConstraint("company_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    trained_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last day of history it learnt from, and how it did on the held-out weeks.
+    data_until: Mapped[date] = mapped_column(Date)
+    training_rows: Mapped[int] = mapped_column(Integer)
+    evaluation: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    # The fitted scikit-learn estimator, pickled (only ever written by core.optimizer).
+    model: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ApiKey(Base):

@@ -1,0 +1,45 @@
+"""Listing and bulk selection of a company's rows: one page of a query, or rows chosen by id."""
+
+from collections.abc import Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from core.actor import Actor
+from core.errors import NotFound, ValidationError
+from core.schemas import MAX_PAGE_SIZE, Page
+
+RowT = TypeVar("RowT")
+
+
+def paginate(session: Session, query: Select, order_by: Iterable[Any], page: int, page_size: int) -> Page:
+    """One page of `query` in the given order, with the total across all pages."""
+    page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+    page = max(page, 1)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    items = session.scalars(query.order_by(*order_by).limit(page_size).offset((page - 1) * page_size)).all()
+    return Page(list(items), total, page, page_size)
+
+
+def owned_by_id(
+    session: Session, actor: Actor, model: type[RowT], ids: Iterable[int], noun: str
+) -> list[RowT]:
+    """The actor's company's rows with these ids, in the order given (duplicates once).
+
+    An empty choice is a ValidationError; an id that is not the company's is NotFound, before
+    anything is changed.
+    """
+    wanted = list(dict.fromkeys(int(i) for i in ids))
+    if not wanted:
+        raise ValidationError({"ids": f"choose at least one {noun}"})
+    found = {
+        row.id: row
+        for row in session.scalars(
+            select(model).where(model.id.in_(wanted), model.company_id == actor.company_id)
+        )
+    }
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise NotFound(f"No {noun} #{missing[0]}.")
+    return [found[i] for i in wanted]
