@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     schedule_sync_metrics: str = "5 * * * *"
     schedule_dispatch_notifications: str = "* * * * *"
     schedule_prune_history: str = "40 3 * * *"
+    # The optimizer runs after the night's syncs have brought yesterday in; retraining weekly.
+    schedule_optimize: str = "30 6 * * *"
+    schedule_retrain_predictor: str = "15 4 * * 1"
+    schedule_expire_recommendations: str = "10 * * * *"
     scheduler_workers: int = Field(default=2, ge=1, le=16)
     scheduler_lock_ttl_seconds: int = Field(default=30, ge=5)
     scheduler_standby_poll_seconds: float = Field(default=5.0, gt=0)

@@ -48,7 +48,7 @@ FEATURES = (
     "days_28",
     "uses_revenue",
 )
-_MIN_TRAINING_ROWS = 50
+MIN_TRAINING_ROWS = 50
 
 
 def score(predicted: np.ndarray, benchmark: np.ndarray) -> np.ndarray:
@@ -135,8 +135,8 @@ class PerformancePredictor:
     def fit(
         self, features: pd.DataFrame, target: np.ndarray, sample_weight: np.ndarray
     ) -> "PerformancePredictor":
-        if len(features) < _MIN_TRAINING_ROWS:
-            raise ValueError(f"needs at least {_MIN_TRAINING_ROWS} training rows, got {len(features)}")
+        if len(features) < MIN_TRAINING_ROWS:
+            raise ValueError(f"needs at least {MIN_TRAINING_ROWS} training rows, got {len(features)}")
         if list(features.columns) != list(FEATURES):
             raise ValueError("features must be the columns of core.optimizer.predictor.FEATURES")
         self.model_ = HistGradientBoostingRegressor(

@@ -30,6 +30,7 @@ from core.errors import NotFound, ValidationError
 from core.metrics import queries
 from core.metrics.definitions import BASE_COLUMNS, efficiency_metric
 from core.money import to_money
+from core.notifications import service as notifications
 from core.optimizer import predictor as predictors
 from core.optimizer import rules
 from core.optimizer.anomalies import AnomalyDetector, combine, robust_residuals, seasonal_score
@@ -40,7 +41,7 @@ from core.optimizer.settings import OptimizerSettings, for_company
 from core.optimizer.trends import forecast_series, weekly_trend
 from core.platforms.registry import Connectors
 from core.recommendations import service as recommendations
-from db.enums import AlertStatus, CampaignStatus, RecommendationStatus, Severity
+from db.enums import AlertStatus, CampaignStatus, NotificationKind, RecommendationStatus, Severity
 from db.models import Alert, Campaign, OptimizationLog, PlatformCampaign, PredictorModel, Recommendation
 from db.types import utcnow
 
@@ -69,6 +70,17 @@ class RunSummary:
     apply_failed: int = 0
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+
+    def counts(self) -> dict[str, int]:
+        """The figures a scheduler run records."""
+        return {
+            "placements": self.placements,
+            "alerts_opened": self.alerts_opened,
+            "recommendations_created": self.recommendations_created,
+            "recommendations_superseded": self.recommendations_superseded,
+            "applied": self.applied,
+            "apply_failed": self.apply_failed,
+        }
 
 
 def settings_for(session: Session, actor: Actor) -> OptimizerSettings:
@@ -117,7 +129,9 @@ def run_for_company(
     summary.scored = int(np.isfinite(signals.score).sum())
 
     report(0.35, "Looking for anomalies")
-    summary.alerts_opened = _open_alerts(session, actor, panel, scope, settings)
+    new_alerts = _open_alerts(session, actor, panel, scope, settings)
+    summary.alerts_opened = len(new_alerts)
+    _notify_alerts(session, actor, new_alerts)
 
     report(0.55, "Fitting response curves")
     curves = _curves(panel, signals.uses_revenue, settings)
@@ -152,6 +166,7 @@ def run_for_company(
     if to_apply:
         report(0.95, "Applying what clears the confidence bar")
         decisions = recommendations.approve(session, actor, to_apply, connectors=connectors)
+        _notify_applied(session, actor, decisions)
         summary.applied = sum(d.outcome == "applied" for d in decisions)
         summary.apply_failed = sum(d.outcome == "failed" for d in decisions)
     summary.seconds = time.perf_counter() - started
@@ -353,7 +368,7 @@ def latest_predictor(session: Session, actor: Actor) -> predictors.PerformancePr
 
 def _open_alerts(
     session: Session, actor: Actor, panel: Panel, scope: pd.DataFrame, settings: OptimizerSettings
-) -> int:
+) -> list[dict]:
     # Four weeks give every weekday four days to learn its rhythm from; older days add little.
     values = np.stack([panel[m][:, -_ANOMALY_WINDOW_DAYS:] for m in _ANOMALY_METRICS])
     fit = robust_residuals(values, panel.weekdays[-_ANOMALY_WINDOW_DAYS:], 9)
@@ -384,7 +399,7 @@ def _open_alerts(
     anomaly = combine(seasonal, forest).reshape(len(scope), lookback)
     placement, day = np.nonzero(anomaly >= settings.anomaly_alert_threshold)
     if len(placement) == 0:
-        return 0
+        return []
     dates = panel.dates[-lookback:]
     metric_index = np.nanargmax(np.nan_to_num(np.abs(recent[:, placement, day]), nan=-1.0), axis=0)
     existing = set(
@@ -424,7 +439,42 @@ def _open_alerts(
         )
     if new_alerts:
         session.execute(Alert.__table__.insert(), new_alerts)
-    return len(new_alerts)
+    return new_alerts
+
+
+_ALERT_DETAILS = ("campaign_id", "platform_campaign_id", "date", "metric", "observed", "expected", "severity")
+
+
+def _notify_alerts(session: Session, actor: Actor, new_alerts: list[dict]) -> None:
+    """One message per pass for the new high-severity alerts, to the company's channels."""
+    high = [alert for alert in new_alerts if alert["severity"] == Severity.HIGH.value]
+    if not high:
+        return
+    notifications.notify(
+        session,
+        actor,
+        kind=NotificationKind.ALERT,
+        subject=f"{len(high)} high-severity alert{'s' if len(high) > 1 else ''} need a look",
+        body="\n".join(alert["message"] for alert in high),
+        details={"alerts": [{k: alert[k] for k in _ALERT_DETAILS} for alert in high]},
+    )
+
+
+def _notify_applied(session: Session, actor: Actor, decisions: list[recommendations.Decision]) -> None:
+    """One message per pass for what the autopilot changed (failures included: someone should know)."""
+    done = [d for d in decisions if d.outcome in ("applied", "failed")]
+    if not done:
+        return
+    applied = sum(d.outcome == "applied" for d in done)
+    notifications.notify(
+        session,
+        actor,
+        kind=NotificationKind.AUTOPILOT_ACTION,
+        subject=f"Autopilot applied {applied} change{'s' if applied != 1 else ''}"
+        + (f", {len(done) - applied} failed" if applied < len(done) else ""),
+        body="\n".join(f"#{d.id} {d.outcome}: {d.message}" for d in done),
+        details={"recommendations": [{"id": d.id, "outcome": d.outcome, "message": d.message} for d in done]},
+    )
 
 
 def _severity(metric: str, observed: float, expected: float) -> str:
@@ -725,6 +775,11 @@ def train_predictor(
     features, target, weight, cutoff = predictors.training_set(
         panel, uses_revenue, pooled, last_end=panel.n_days - 1
     )
+    needed = predictors.MIN_TRAINING_ROWS
+    if len(features) < needed:
+        raise ValidationError(
+            {"history": f"{len(features)} placement-weeks of history; training needs {needed}"}
+        )
     evaluation = predictors.evaluate(features, target, weight, cutoff)
     model = predictors.PerformancePredictor().fit(features, target, weight)
     version = (

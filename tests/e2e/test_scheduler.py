@@ -162,11 +162,18 @@ def test_once_runs_every_job_and_records_it(postgres_url: str, processes: list[S
         runs = session.execute(select(JobRun.job, JobRun.company_id, JobRun.status, JobRun.counts)).all()
         assert sorted((job, company, status) for job, company, status, _ in runs) == [
             ("dispatch_notifications", None, "succeeded"),
+            ("expire_recommendations", None, "succeeded"),
+            ("optimize", 1, "succeeded"),
+            ("optimize", 2, "succeeded"),
             ("prune_history", None, "succeeded"),
+            ("retrain_predictor", 1, "succeeded"),
+            ("retrain_predictor", 2, "succeeded"),
             ("sync_metrics", 1, "succeeded"),
             ("sync_metrics", 2, "succeeded"),
         ]
         assert all(counts["rows"] == 40 for job, _, _, counts in runs if job == "sync_metrics")
+        # the optimizer ran on the metrics the sync had just brought in
+        assert all(counts["placements"] == 2 for job, _, _, counts in runs if job == "optimize")
         assert_consistent(session, days=20)
     database.dispose()
 
@@ -183,7 +190,16 @@ def test_two_schedulers_started_together_act_once(postgres_url: str, processes: 
     assert sum("Another scheduler" in output for output in outputs) == 1, outputs
     with database.session_scope() as session:
         assert sync_runs(session) == [(1, "succeeded"), (2, "succeeded"), (3, "succeeded")]
-        assert session.scalar(select(func.count(JobRun.id)).where(JobRun.job != "sync_metrics")) == 2
+        other_runs = session.execute(
+            select(JobRun.job, func.count(JobRun.id)).where(JobRun.job != "sync_metrics").group_by(JobRun.job)
+        ).all()
+        assert dict(other_runs) == {
+            "optimize": 3,
+            "retrain_predictor": 3,
+            "expire_recommendations": 1,
+            "dispatch_notifications": 1,
+            "prune_history": 1,
+        }
     database.dispose()
 
 

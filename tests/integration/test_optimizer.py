@@ -12,12 +12,13 @@ from core.companies import service as companies
 from core.errors import NotFound, PermissionDenied, PlatformError, ValidationError
 from core.metrics import queries
 from core.metrics.service import upsert_daily
+from core.notifications import service as notifications
 from core.optimizer import service as optimizer
 from core.platforms.registry import Connectors
 from core.platforms.simulator import SimulatedWorld, SimulatorConnector
 from core.recommendations import service as recommendations
 from db.enums import Platform
-from db.models import Campaign, OptimizationLog, PlatformCampaign, Recommendation
+from db.models import Campaign, Notification, OptimizationLog, PlatformCampaign, Recommendation
 from db.types import utcnow
 from tests.conftest import TODAY, Tenant
 from tests.integration.optimizer_setup import campaign_with_history, weak_and_strong, without_twitter
@@ -413,3 +414,48 @@ def test_company_curves_are_the_ones_the_pass_uses(
     assert (curves.quantiles(spend)[:, 0] <= curves.expected(spend)).all()
     placement = session.scalar(select(PlatformCampaign).where(PlatformCampaign.platform == "google_ads"))
     assert curves.rows([placement.id]).tolist() == [placements.index[placements["id"] == placement.id][0]]
+
+
+def queued(session: Session) -> list[Notification]:
+    return list(session.scalars(select(Notification).order_by(Notification.id)))
+
+
+def test_a_high_severity_alert_is_sent_to_the_company_channels_once(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
+    notifications.set_channels(
+        session, tenant.admin, {"emails": ["ops@acme.test"], "webhooks": ["https://hooks.acme.test/x"]}
+    )
+    tiktok_spends_four_times_more_yesterday(session, tenant, connectors)
+
+    run(session, tenant.marketer, connectors)
+    run(session, tenant.marketer, connectors)  # the same alert again: nothing new to say
+
+    messages = queued(session)
+    assert [(m.kind, m.channel, m.target) for m in messages] == [
+        ("alert", "email", "ops@acme.test"),
+        ("alert", "webhook", "https://hooks.acme.test/x"),
+    ]
+    assert "high-severity alert" in messages[0].subject and "TikTok" in messages[0].body
+
+
+def test_what_the_autopilot_applied_is_reported(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
+    notifications.set_channels(session, tenant.admin, {"emails": ["ops@acme.test"]})
+    companies.update_settings(
+        session, tenant.admin, {"optimizer": {"mode": "autopilot", "autopilot_confidence": 0}}
+    )
+    weak_and_strong(session, tenant, connectors, "Autopilot on").autopilot = True
+
+    summary = run(session, tenant.admin, connectors)
+
+    [message] = [m for m in queued(session) if m.kind == "autopilot_action"]
+    assert summary.applied == 1
+    assert message.subject == "Autopilot applied 1 change" and "applied" in message.body
+
+
+def test_without_channels_nothing_is_queued(session: Session, tenant: Tenant, connectors: Connectors) -> None:
+    tiktok_spends_four_times_more_yesterday(session, tenant, connectors)
+    assert run(session, tenant.marketer, connectors).alerts_opened > 0
+    assert queued(session) == []
