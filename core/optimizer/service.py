@@ -134,7 +134,7 @@ def run_for_company(
     _notify_alerts(session, actor, new_alerts)
 
     report(0.55, "Fitting response curves")
-    curves = _curves(panel, signals.uses_revenue, settings)
+    curves = fit_objective_curves(panel, signals.uses_revenue, settings.conversion_lag_days)
 
     report(0.7, "Weighing budget moves")
     placements = rules.Placements.from_frame(scope)
@@ -500,19 +500,42 @@ def _alert_message(platform: str, metric: str, observed: float, expected: float,
 # --- curves and proposals ------------------------------------------------------------------------
 
 
-def _curves(panel: Panel, uses_revenue: np.ndarray, settings: OptimizerSettings) -> ResponseCurves:
+def fit_objective_curves(panel: Panel, uses_revenue: np.ndarray, lag_days: int) -> ResponseCurves:
+    """Each placement's curve on its own objective: revenue where it sells, conversions elsewhere."""
     parts, order = [], []
     for objective, mask in (("conversions", ~uses_revenue), ("revenue", uses_revenue)):
         rows = np.flatnonzero(mask)
         if len(rows):
-            parts.append(
-                fit_curves(
-                    panel.take(rows), objective=objective, ignore_last_days=settings.conversion_lag_days
-                )
-            )
+            parts.append(fit_curves(panel.take(rows), objective=objective, ignore_last_days=lag_days))
             order.append(rows)
     curves = ResponseCurves.concat(parts, objective="mixed")
     return curves.take(np.argsort(np.concatenate(order)))
+
+
+def company_history(
+    session: Session,
+    actor: Actor,
+    *,
+    campaign_ids: Sequence[int] | None = None,
+    today: date | None = None,
+    days: int | None = None,
+) -> tuple[Panel, pd.DataFrame]:
+    """The daily history of the company's active placements up to yesterday, as a pass reads it.
+
+    Returns the panel (`days` days, default the settings' history_days) and a frame in the same
+    row order with each placement's id, campaign_id, platform, is_active, allocated_budget and
+    objective. ValidationError when no active placement has daily metrics yet.
+    """
+    today = today or date.today()
+    settings = settings_for(session, actor)
+    if days is not None:
+        settings = settings.model_copy(update={"history_days": days})
+    scope = _scope(session, actor, campaign_ids)
+    panel = _history(session, actor, scope, today, settings)
+    if not len(panel.ids):
+        raise ValidationError({"history": "no active placement has daily metrics yet"})
+    scope = scope.set_index("id").loc[panel.ids].reset_index()
+    return panel, scope[["id", "campaign_id", "platform", "is_active", "allocated_budget", "objective"]]
 
 
 def fit_company_curves(
@@ -521,17 +544,12 @@ def fit_company_curves(
     """The response curves of the company's active placements, as a pass fits them.
 
     Returns the curves and a frame (same row order) with each placement's id, campaign_id,
-    platform, allocated_budget and objective: what the planner builds plans and what-ifs on.
+    platform, allocated_budget and objective.
     """
-    today = today or date.today()
-    settings = settings_for(session, actor)
-    scope = _scope(session, actor, campaign_ids)
-    panel = _history(session, actor, scope, today, settings)
-    if not len(panel.ids):
-        raise ValidationError({"history": "no active placement has daily metrics yet"})
-    scope = scope.set_index("id").loc[panel.ids].reset_index()
+    panel, scope = company_history(session, actor, campaign_ids=campaign_ids, today=today)
     uses_revenue = (scope["objective"].map(efficiency_metric) == "roas").to_numpy()
-    return _curves(panel, uses_revenue, settings), scope[
+    lag_days = settings_for(session, actor).conversion_lag_days
+    return fit_objective_curves(panel, uses_revenue, lag_days), scope[
         ["id", "campaign_id", "platform", "allocated_budget", "objective"]
     ]
 
