@@ -6,13 +6,16 @@ budgets are seven of those. Outcomes are floats with a P10/P50/P90 band and the 
 
 from datetime import date
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Objective = Literal["conversions", "revenue"]
 Strategy = Literal["keep", "allocator"]
 MAX_WEEKS = 13
+MAX_AMOUNT = Decimal("1000000000")  # $1bn: above any real budget, below what breaks cent arithmetic
+Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
+Multiple = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
 
 
 class _Request(BaseModel):
@@ -24,10 +27,10 @@ class PlacementBound(_Request):
     mean daily spend (both may be given; the tighter one holds)."""
 
     placement_id: int
-    min_budget: Decimal | None = Field(default=None, ge=0)
-    max_budget: Decimal | None = Field(default=None, ge=0)
-    min_multiple: float | None = Field(default=None, ge=0)
-    max_multiple: float | None = Field(default=None, ge=0)
+    min_budget: Amount | None = None
+    max_budget: Amount | None = None
+    min_multiple: Multiple | None = None
+    max_multiple: Multiple | None = None
 
 
 class PlanRequest(_Request):
@@ -58,6 +61,8 @@ class PlanRequest(_Request):
     def _budget_not_negative(cls, value: Decimal) -> Decimal:
         if not value.is_finite() or value < 0:
             raise ValueError("must be a finite amount of at least $0.00")
+        if value > MAX_AMOUNT:
+            raise ValueError(f"must be at most ${MAX_AMOUNT:,}")
         return value
 
     @field_validator("max_weekly_change")
@@ -70,14 +75,14 @@ class PlanRequest(_Request):
     @field_validator("target_cpa")
     @classmethod
     def _cpa_positive(cls, value: Decimal | None) -> Decimal | None:
-        if value is not None and (not value.is_finite() or value <= 0):
+        if value is not None and (not value.is_finite() or not 0 < value <= MAX_AMOUNT):
             raise ValueError("must be an amount above $0.00")
         return value
 
     @field_validator("target_roas")
     @classmethod
     def _roas_positive(cls, value: float | None) -> float | None:
-        if value is not None and not value > 0:
+        if value is not None and not 0 < value <= 1e6:
             raise ValueError("must be above 0 (2.5 means $2.50 of revenue per $1 spent)")
         return value
 
@@ -94,9 +99,9 @@ class WhatIfRequest(_Request):
 
     weeks: int = 4
     campaign_id: int | None = None
-    budgets: dict[int, Decimal] = Field(default_factory=dict)
+    budgets: dict[int, Amount] = Field(default_factory=dict)
     placement_id: int | None = None
-    amount: Decimal | None = Field(default=None, ge=0)
+    amount: Amount | None = None
     objective: Objective | None = None
     today: date | None = None
 
@@ -104,13 +109,6 @@ class WhatIfRequest(_Request):
     @classmethod
     def _weeks_in_range(cls, value: int) -> int:
         return PlanRequest._weeks_in_range(value)
-
-    @field_validator("budgets")
-    @classmethod
-    def _budgets_not_negative(cls, value: dict[int, Decimal]) -> dict[int, Decimal]:
-        if any(not amount.is_finite() or amount < 0 for amount in value.values()):
-            raise ValueError("daily budgets must be finite amounts of at least $0.00")
-        return value
 
     @model_validator(mode="after")
     def _amount_with_placement(self) -> "WhatIfRequest":
