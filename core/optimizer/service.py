@@ -39,6 +39,7 @@ from core.optimizer.features import WindowSums, efficiency, objective_outcome
 from core.optimizer.panel import Panel, build_panel
 from core.optimizer.settings import OptimizerSettings, for_company
 from core.optimizer.trends import forecast_series, weekly_trend
+from core.planner import ledger
 from core.platforms.registry import Connectors
 from core.recommendations import service as recommendations
 from db.enums import AlertStatus, CampaignStatus, NotificationKind, RecommendationStatus, Severity
@@ -147,6 +148,12 @@ def run_for_company(
         cooling=_cooling_campaigns(session, actor, settings),
         refused=_recently_rejected(session, actor, settings),
     )
+    # What the ledger measured of earlier actions of each type tempers the model's confidence.
+    rates = ledger.hit_rates(session, actor)
+    for proposal in proposals:
+        proposal.confidence = ledger.temper_confidence(
+            proposal.confidence, *rates.get(proposal.action, (0, 0))
+        )
 
     report(0.85, "Writing recommendations")
     created, kept, superseded = _write_recommendations(session, actor, scope, proposals, settings)
