@@ -462,6 +462,8 @@ def what_if(inputs: PlannerInputs, request: WhatIfRequest) -> WhatIf:
     return WhatIf(
         weeks=request.weeks,
         first_day=inputs.first_planned_day,
+        platforms=dict(zip(ids, inputs.placements["platform"].astype(str), strict=True)),
+        campaigns=dict(zip(ids, inputs.placements["campaign_id"].astype(int), strict=True)),
         what_if=_scenario(inputs, "what-if", ids, chosen, request.weeks, seed=21),
         current=_scenario(inputs, "current run rate", ids, run_rate, request.weeks, seed=22),
         optimal=_scenario(inputs, "best split", ids, best_daily, request.weeks, seed=23),

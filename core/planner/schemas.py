@@ -241,6 +241,8 @@ class Scenario(BaseModel):
 class WhatIf(BaseModel):
     weeks: int
     first_day: date
+    platforms: dict[int, str]  # placement id -> platform
+    campaigns: dict[int, int]  # placement id -> campaign id
     what_if: Scenario
     current: Scenario  # the last 28 days' run rate
     optimal: Scenario  # the best split of the what-if's daily total
