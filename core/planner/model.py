@@ -8,8 +8,12 @@ The outcome of a week at a daily budget b is predicted as
 
     7 · f_draw(b) · trend_w · exp(e_w)
 
-f_draw is one posterior draw of the curve (parameter uncertainty); trend_w the damped weekly
-trend of efficiency (core.optimizer.trends, applied only where significant); e_w the week's
+f_draw is one posterior draw of the curve (parameter uncertainty). trend_w carries the drift of
+efficiency forward: the curves describe a placement as its recent weeks weighted (half-life 28
+days), so about a month in the past; the Theil–Sen slope of weekly outcomes against the curve
+(core.optimizer.trends, which also gives its significance) is shrunk towards 0 the less
+significant it is (positive-part James–Stein, 1 − 1/z²), applied in full from that centre to now
+and damped beyond (fatigue slows, seasons turn). e_w is the week's
 deviation, log-normal with the spread of the placement's own weekly residuals against its
 curve (count noise, drift, weekday mix), correlated from week to week and across placements
 as much as the history shows. P10/P50/P90 are quantiles of these draws.
@@ -20,6 +24,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from core.optimizer.curves import ResponseCurves, fit_curves
 from core.optimizer.panel import Panel
@@ -29,8 +34,8 @@ OUTCOMES = ("conversions", "revenue")
 QUANTILES = (0.1, 0.5, 0.9)
 DRAWS = 400
 RESIDUAL_WEEKS = 8
-TREND_WEEKS = 6
-TREND_P_VALUE = 0.05
+TREND_WEEKS = 8
+CURVE_HALF_LIFE_DAYS = 28.0  # the engine's default, as fit_curves weighs days
 # A trend is extrapolated damped (each week adds DAMPING times the last week's step), so a fall in
 # efficiency is not carried on for a quarter at full speed.
 DAMPING = 0.8
@@ -44,15 +49,20 @@ class OutcomeModel:
     """One outcome's curves and residual behaviour, all (P,) in the placements' order."""
 
     curves: ResponseCurves
-    trend: np.ndarray  # change of log efficiency per week, 0 where not significant
+    trend: np.ndarray  # change of log efficiency per week, shrunk by its significance
+    centre_weeks: float  # how long before the first planned week the curves' weighted centre lies
+    trend_spread: np.ndarray  # standard error of the slope: the drift is uncertain too
     spread: np.ndarray  # sd of a week's log deviation from the curve
     week_correlation: float  # between consecutive weeks of one placement
     shared: float  # share of the deviation common to all placements
 
+    def trend_distance(self, weeks: int) -> np.ndarray:
+        """(W,) weeks of drift from the curves' centre to each coming week (damped beyond now)."""
+        return self.centre_weeks + np.cumsum(DAMPING ** np.arange(weeks))
+
     def trend_factor(self, weeks: int) -> np.ndarray:
         """(P, W) efficiency multiplier of each coming week."""
-        steps = np.cumsum(DAMPING ** np.arange(1, weeks + 1))
-        return np.exp(self.trend[:, None] * steps[None, :])
+        return np.exp(self.trend[:, None] * self.trend_distance(weeks)[None, :])
 
     def draws(self, daily_budget: np.ndarray, seed: int = 0, n: int = DRAWS) -> np.ndarray:
         """(P, W, n) weekly outcome draws at daily budgets (P, W)."""
@@ -66,8 +76,17 @@ class OutcomeModel:
         deviation = self.spread[:, None, None] * (
             np.sqrt(self.shared) * common + np.sqrt(1.0 - self.shared) * own
         )
+        slope_error = self.trend_spread[:, None] * (
+            np.sqrt(self.shared) * rng.standard_normal((1, n))
+            + np.sqrt(1.0 - self.shared) * rng.standard_normal((n_placements, n))
+        )
+        deviation = deviation + slope_error[:, None, :] * self.trend_distance(weeks)[None, :, None]
+        variance = (
+            self.spread[:, None] ** 2
+            + (self.trend_spread[:, None] * self.trend_distance(weeks)[None, :]) ** 2
+        )
         # exp(e) with mean 1: the deviation widens the band without moving the expected outcome.
-        noise = np.exp(deviation - 0.5 * self.spread[:, None, None] ** 2)
+        noise = np.exp(deviation - 0.5 * variance[:, :, None])
         return 7.0 * response * self.trend_factor(weeks)[:, :, None] * noise
 
     def expected(self, daily_budget: np.ndarray) -> np.ndarray:
@@ -125,7 +144,9 @@ def build_inputs(panel: Panel, placements: pd.DataFrame, *, lag_days: int = 0) -
     for outcome in OUTCOMES:
         curves = fit_curves(panel, objective=outcome, ignore_last_days=lag_days)
         observed = panel.filled(outcome)
-        models[outcome] = _outcome_model(curves, spend[:, :settled_end], observed[:, :settled_end])
+        models[outcome] = _outcome_model(
+            curves, spend[:, :settled_end], observed[:, :settled_end], _centre_weeks(panel.n_days, lag_days)
+        )
     return PlannerInputs(
         placements=frame,
         last_day=panel.dates[-1],
@@ -137,16 +158,36 @@ def build_inputs(panel: Panel, placements: pd.DataFrame, *, lag_days: int = 0) -
     )
 
 
-def _outcome_model(curves: ResponseCurves, spend: np.ndarray, observed: np.ndarray) -> OutcomeModel:
+def _centre_weeks(n_days: int, lag_days: int) -> float:
+    """Weeks from the weighted centre of the days the curves were fitted on to the end of history."""
+    age = np.arange(n_days, dtype=float)[::-1]
+    weight = np.where(age >= lag_days, 0.5 ** (age / CURVE_HALF_LIFE_DAYS), 0.0)
+    return float((age * weight).sum() / max(weight.sum(), 1e-12) / 7.0)
+
+
+def _outcome_model(
+    curves: ResponseCurves, spend: np.ndarray, observed: np.ndarray, centre_weeks: float
+) -> OutcomeModel:
     weeks = min(spend.shape[1] // 7, max(RESIDUAL_WEEKS, TREND_WEEKS))
     if weeks == 0:
         n = len(spend)
-        return OutcomeModel(curves, np.zeros(n), np.full(n, DEFAULT_SPREAD), 0.0, 0.0)
+        return OutcomeModel(
+            curves, np.zeros(n), centre_weeks, np.zeros(n), np.full(n, DEFAULT_SPREAD), 0.0, 0.0
+        )
     columns = slice(spend.shape[1] - 7 * weeks, spend.shape[1])
     weekly_spend = spend[:, columns].reshape(len(spend), weeks, 7).sum(axis=2)
     weekly_outcome = observed[:, columns].reshape(len(spend), weeks, 7).sum(axis=2)
     daily_expected = curves.expected(spend[:, columns])
     weekly_expected = daily_expected.reshape(len(spend), weeks, 7).sum(axis=2)
+
+    # The drift of outcomes against the curve, week after week (saturation taken out).
+    trend_weeks = min(weeks, TREND_WEEKS)
+    trend = weekly_trend(
+        weekly_outcome[:, -trend_weeks:], weekly_expected[:, -trend_weeks:], np.ones(len(spend))
+    )
+    z = stats.norm.isf(np.clip(trend.p_value, 1e-12, 1.0) / 2)
+    shrink = np.clip(1.0 - 1.0 / np.maximum(z, 1e-6) ** 2, 0.0, 1.0)
+    slope = np.where(trend.weeks >= 4, trend.slope * shrink, 0.0)
 
     residual_weeks = min(weeks, RESIDUAL_WEEKS)
     used = weekly_spend[:, -residual_weeks:] > 0
@@ -154,6 +195,7 @@ def _outcome_model(curves: ResponseCurves, spend: np.ndarray, observed: np.ndarr
     residual = np.log(
         (weekly_outcome[:, -residual_weeks:] + 1.0) / (weekly_expected[:, -residual_weeks:] + 1.0)
     )
+    residual -= slope[:, None] * np.arange(residual_weeks)[None, :]  # the drift is forecast, not noise
     residual = np.where(used, residual, np.nan)
     counted = used.sum(axis=1)
     with np.errstate(all="ignore"):
@@ -168,15 +210,10 @@ def _outcome_model(curves: ResponseCurves, spend: np.ndarray, observed: np.ndarr
     centred = residual - np.nanmean(residual, axis=1, keepdims=True) if residual_weeks >= 3 else residual
     week_correlation = _lag_one_correlation(centred) if residual_weeks >= 3 else 0.0
     shared = _shared_share(centred) if len(spend) >= 2 and residual_weeks >= 3 else 0.0
-
-    trend_weeks = min(weeks, TREND_WEEKS)
-    prior_rate = np.divide(
-        weekly_outcome.sum(axis=1) + 0.5,
-        weekly_spend.sum(axis=1) + 1.0,
-    )
-    trend = weekly_trend(weekly_outcome[:, -trend_weeks:], weekly_spend[:, -trend_weeks:], prior_rate)
-    slope = np.where((trend.p_value < TREND_P_VALUE) & (trend.weeks >= 4), trend.slope, 0.0)
-    return OutcomeModel(curves, slope, spread, week_correlation, shared)
+    # The slope's standard error as a least-squares fit over the weeks would have it.
+    span = np.arange(trend_weeks) - (trend_weeks - 1) / 2
+    trend_spread = np.where(trend.weeks >= 4, spread / np.sqrt((span**2).sum()), 0.0)
+    return OutcomeModel(curves, slope, centre_weeks, trend_spread, spread, week_correlation, shared)
 
 
 def _lag_one_correlation(residual: np.ndarray) -> float:
