@@ -19,7 +19,11 @@ from ui.common import cached, empty_state, format_money, platform_label
 
 OBJECTIVES = {None: "Campaign objective", "conversions": "Conversions", "revenue": "Revenue"}
 TARGETS = ["None", "Target CPA", "Target ROAS"]
-STRATEGIES = {"keep": "Keep budgets as they were", "allocator": "The engine's allocator"}
+STRATEGIES = {
+    "keep": "Keep budgets as they were",
+    "allocator": "The engine's allocator",
+    "rules": "The engine's decision rules",
+}
 
 me = signed_in().actor
 st.title("Planner")

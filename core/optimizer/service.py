@@ -561,6 +561,31 @@ def fit_company_curves(
     ]
 
 
+def replay_proposals(
+    session: Session, actor: Actor, panel: Panel, *, budgets: np.ndarray, today: date
+) -> list[rules.Proposal]:
+    """What a pass on `today` would have proposed, on the history in `panel` (days before `today`)
+    with the placements' daily budgets at `budgets` (same order): for backtests of the rule set.
+
+    Cool-downs and rejections are left out (a replay has none of its own); the campaigns' flight
+    budgets are today's. Nothing is written.
+    """
+    settings = settings_for(session, actor)
+    scope = _scope(session, actor, None).set_index("id").loc[panel.ids].reset_index()
+    scope["allocated_budget"] = np.asarray(budgets, dtype=float)
+    signals = _signals(session, actor, panel, scope, settings)
+    curves = fit_objective_curves(panel, signals.uses_revenue, settings.conversion_lag_days)
+    return rules.propose(
+        rules.Placements.from_frame(scope),
+        signals,
+        curves,
+        settings,
+        today=today,
+        cooling=set(),
+        refused=set(),
+    )
+
+
 def _cooling_campaigns(session: Session, actor: Actor, settings: OptimizerSettings) -> set[int]:
     """Campaigns changed within the cool-down: no new proposal until the change has had time to show."""
     if settings.cooldown_days == 0:

@@ -7,7 +7,10 @@ placement's daily budget for the week:
 - "keep": the budgets of the week before the window, held throughout;
 - "allocator": each campaign's actual spend that week, split by the engine's allocator
   (core.optimizer.allocator.allocate_groups) within its guardrails, starting from the budgets of
-  the week before the window.
+  the week before the window;
+- "rules": the engine's decision rules (pause, reallocate, raise) run on the history before the
+  day, from the budgets of the week before the window; what they propose is applied at once
+  (`propose`, given by the caller, answers the new budgets).
 
 What the strategy would have brought cannot be observed, only estimated: the same model
 predicts the week at the budgets that were actually spent and at the strategy's, with the same
@@ -17,7 +20,7 @@ trusted on this history.
 """
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
@@ -29,6 +32,8 @@ from core.planner.model import band, build_inputs
 from core.planner.schemas import Backtest, BacktestWeek, Band
 
 Progress = Callable[[float, str], None]
+# (history before the decision day, current daily budgets, the day) -> the rules' new budgets
+Propose = Callable[[Panel, np.ndarray, date], np.ndarray]
 CAVEAT = (
     "A model estimate, not a measurement: what the strategy would have earned is predicted by the "
     "response curves fitted on the data before each decision, not observed."
@@ -47,6 +52,7 @@ def run_backtest(
     max_change: float | None = 0.3,
     exploration_share: float = 0.05,
     progress: Progress | None = None,
+    propose: Propose | None = None,
 ) -> Backtest:
     """Replay `strategy` over the last `weeks` settled weeks of `panel` (see the module docstring)."""
     report = progress or (lambda _fraction, _message: None)
@@ -66,11 +72,18 @@ def run_backtest(
     for week in range(weeks):
         report(week / weeks, f"Week {week + 1} of {weeks}: refitting on the data before it")
         day = start + 7 * week
-        inputs = build_inputs(_before(panel, day), placements, lag_days=lag_days)
+        history = _before(panel, day)
+        inputs = build_inputs(history, placements, lag_days=lag_days)
         model = inputs.models[objective]
         actual = spend[:, day : day + 7].mean(axis=1)
         if strategy == "keep":
             chosen = kept
+        elif strategy == "rules":
+            if propose is None:
+                raise ValidationError(
+                    {"strategy": "the rule set needs the company's settings: use the service"}
+                )
+            chosen = propose(history, previous, panel.first_day + timedelta(days=day))
         else:
             totals = np.bincount(campaign, weights=actual)
             chosen = allocate_groups(

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 Objective = Literal["conversions", "revenue"]
-Strategy = Literal["keep", "allocator"]
+Strategy = Literal["keep", "allocator", "rules"]
 MAX_WEEKS = 13
 MAX_AMOUNT = Decimal("1000000000")  # $1bn: above any real budget, below what breaks cent arithmetic
 Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]

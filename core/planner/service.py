@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
@@ -93,7 +94,24 @@ def backtest(
         max_change=request.max_change if request.max_change is not None else settings.max_change,
         exploration_share=settings.exploration_share,
         progress=progress,
+        propose=lambda history, budgets, day: _apply_rules(session, actor, history, budgets, day),
     )
+
+
+def _apply_rules(session: Session, actor: Actor, history, budgets: np.ndarray, day: date) -> np.ndarray:
+    """The daily budgets after applying what the rules propose on `history` (a backtest's week)."""
+    position = {int(pid): k for k, pid in enumerate(history.ids)}
+    chosen = np.asarray(budgets, dtype=float).copy()
+    for proposal in optimizer.replay_proposals(session, actor, history, budgets=chosen, today=day):
+        for placement_id, state in proposal.after.get("placements", {}).items():
+            k = position.get(int(placement_id))
+            if k is None:
+                continue
+            if state.get("is_active") is False:
+                chosen[k] = 0.0
+            elif "allocated_budget" in state:
+                chosen[k] = float(state["allocated_budget"])
+    return chosen
 
 
 def _history(session: Session, actor: Actor, campaign_id: int | None, today: date | None, days: int):

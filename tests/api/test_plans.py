@@ -135,3 +135,18 @@ def test_a_backtest_reports_weeks_and_its_caveat(api: Api, campaign) -> None:
         "/api/v1/backtests", headers=api.headers("acme-viewer"), json={"strategy": "guess", "weeks": 3}
     )
     assert refused.status_code == 422
+
+
+def test_a_backtest_of_the_rule_set_pauses_the_weak_placement(api: Api, campaign) -> None:
+    twitter = next(p for p in campaign.platform_campaigns if p.platform == "twitter")
+    response = api.client.post(
+        "/api/v1/backtests",
+        headers=api.headers("acme-viewer"),
+        json={"strategy": "rules", "weeks": 2, "campaign_id": campaign.id, "today": str(TODAY)},
+    )
+    assert response.status_code == 200, response.text
+    first_week = response.json()["weeks"][0]
+    assert any(
+        f"placement {twitter.id} (twitter)" in c and c.endswith("→ $0.00 a day")
+        for c in first_week["changes"]
+    )

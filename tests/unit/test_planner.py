@@ -258,5 +258,7 @@ def test_a_keep_budgets_backtest_refits_weekly_and_reports_progress() -> None:
     assert moved.strategy_spend == pytest.approx(moved.actual_spend, rel=1e-6)  # same money, moved
     assert moved.difference.expected > 0 and moved.weeks[-1].changes
     assert "model estimate" in moved.caveat
+    with pytest.raises(ValidationError, match="the rule set needs"):
+        run_backtest(panel, placements, strategy="rules", weeks=2, objective="conversions")
     with pytest.raises(ValidationError, match="needs 14 days"):
         run_backtest(panel, placements, strategy="keep", weeks=12, objective="conversions")
