@@ -194,6 +194,7 @@ def _cents(
         to_money(7 * float(to_money(current[k]))) if locked[k] else None for k in range(n_placements)
     ]
     locked_total = sum((a for a in locked_week if a is not None), Decimal("0.00")) * weeks
+    planned = min(max(planned, locked_total), total)  # rounding never takes from a locked placement
     free = [k for k in range(n_placements) if not locked[k]]
     amounts = [[locked_week[k] or Decimal("0.00")] * weeks for k in range(n_placements)]
     if free:

@@ -16,6 +16,7 @@ MAX_WEEKS = 13
 MAX_AMOUNT = Decimal("1000000000")  # $1bn: above any real budget, below what breaks cent arithmetic
 Amount = Annotated[Decimal, Field(ge=0, le=MAX_AMOUNT, allow_inf_nan=False)]
 Multiple = Annotated[float, Field(ge=0, le=1000, allow_inf_nan=False)]
+CampaignId = Annotated[int, Field(ge=1, le=2**31 - 1)]
 
 
 class _Request(BaseModel):
@@ -38,7 +39,7 @@ class PlanRequest(_Request):
 
     weeks: int = 4
     total_budget: Decimal
-    campaign_id: int | None = None
+    campaign_id: CampaignId | None = None
     objective: Objective | None = None  # default: revenue when every placement sells, else conversions
     locks: list[int] = Field(default_factory=list, description="placements held at their current budget")
     bounds: list[PlacementBound] = Field(default_factory=list)
@@ -98,7 +99,7 @@ class WhatIfRequest(_Request):
     `placement_id` and `amount` ("spend $X a day on this placement, keep the rest")."""
 
     weeks: int = 4
-    campaign_id: int | None = None
+    campaign_id: CampaignId | None = None
     budgets: dict[int, Amount] = Field(default_factory=dict)
     placement_id: int | None = None
     amount: Amount | None = None
@@ -122,7 +123,7 @@ class BacktestRequest(_Request):
 
     strategy: Strategy = "keep"
     weeks: int = 8
-    campaign_id: int | None = None
+    campaign_id: CampaignId | None = None
     objective: Objective | None = None
     max_change: float | None = Field(default=None, description="allocator guardrail; default the settings'")
     today: date | None = None

@@ -11,6 +11,7 @@ from core.planner.schemas import (
     Amount,
     Backtest,
     BacktestRequest,
+    CampaignId,
     Frontier,
     Objective,
     Plan,
@@ -25,7 +26,7 @@ router = APIRouter(tags=["planner"])
 class FrontierQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    campaign_id: int | None = None
+    campaign_id: CampaignId | None = None
     objective: Objective | None = None
     up_to: Amount | None = None  # the largest daily total shown (default: twice the run rate)
 
