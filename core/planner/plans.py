@@ -107,10 +107,19 @@ def plan(inputs: PlannerInputs, request: PlanRequest) -> Plan:
         )
     weekly_amounts, planned = _cents(total, daily, locked, inputs.current_budget, exact=target is None)
     if planned < total and target is None:
+        limits = [
+            name
+            for name, present in (
+                ("locks", locked.any()),
+                ("maximums", np.isfinite(upper[~locked]).any()),
+                ("cap on weekly change", request.max_weekly_change is not None),
+            )
+            if present
+        ]
+        weeks_text = "week" + ("s " if len(held_back) > 1 else " ") + ", ".join(map(str, held_back))
         notes.append(
-            f"${total - planned:,.2f} of the total stays unallocated: the maximums"
-            + (" and the cap on weekly change" if request.max_weekly_change is not None else "")
-            + f" do not let the plan spend more (weeks {', '.join(map(str, held_back))} are at their limits)."
+            f"${total - planned:,.2f} of the total stays unallocated, held back by the "
+            f"{' and '.join(limits)} ({weeks_text} at the limits)."
         )
     planned_daily = np.array([[float(a) / 7 for a in row] for row in weekly_amounts])
     if target is not None:
