@@ -302,8 +302,12 @@ def _best_splits(inputs, objective, totals, lower, upper) -> tuple[np.ndarray, n
 
 
 def _band(draws: np.ndarray, expected: float) -> Band:
-    p10, p50, p90 = band(draws)
-    return Band(expected=round(expected, 4), p10=round(p10, 4), p50=round(p50, 4), p90=round(p90, 4))
+    return _quantile_band(band(draws), expected)
+
+
+def _quantile_band(quantiles: np.ndarray, expected: float) -> Band:
+    p10, p50, p90 = (round(float(q), 4) for q in quantiles)
+    return Band(expected=round(expected, 4), p10=p10, p50=p50, p90=p90)
 
 
 def _describe(
@@ -318,6 +322,7 @@ def _describe(
         name: model.draws(planned_daily, seed=11 + k) for k, (name, model) in enumerate(inputs.models.items())
     }
     expected = {name: model.expected(planned_daily) for name, model in inputs.models.items()}
+    cell_bands = {name: band(values, axis=2) for name, values in draws.items()}  # (P, W, 3) at once
     cells = [
         PlanCell(
             placement_id=ids[k],
@@ -325,8 +330,8 @@ def _describe(
             week_start=starts[w],
             budget=weekly_amounts[k][w],
             daily_budget=to_money(weekly_amounts[k][w] / 7),
-            conversions=_band(draws["conversions"][k, w], float(expected["conversions"][k, w])),
-            revenue=_band(draws["revenue"][k, w], float(expected["revenue"][k, w])),
+            conversions=_quantile_band(cell_bands["conversions"][k, w], float(expected["conversions"][k, w])),
+            revenue=_quantile_band(cell_bands["revenue"][k, w], float(expected["revenue"][k, w])),
         )
         for k in range(len(ids))
         for w in range(weeks)
