@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     schedule_prune_history: str = "40 3 * * *"
     # The optimizer runs after the night's syncs have brought yesterday in; retraining weekly.
     schedule_optimize: str = "30 6 * * *"
+    # The impact ledger measures actions just before, so the optimizer's confidence is up to date.
+    schedule_measure_impacts: str = "0 6 * * *"
     schedule_retrain_predictor: str = "15 4 * * 1"
     schedule_expire_recommendations: str = "10 * * * *"
     scheduler_workers: int = Field(default=2, ge=1, le=16)

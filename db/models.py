@@ -260,6 +260,40 @@ class PredictorModel(Base):
     model: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class ActionImpact(Base):
+    """What an applied recommendation measurably did, once its measurement window had passed.
+
+    Two measurements of the effect on the campaign's objective over the window, each with an 80%
+    interval: against the placements' own pre-action forecast, and against comparable placements
+    that were not changed (difference-in-differences; NULL when there were none).
+    """
+
+    __tablename__ = "action_impacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), index=True)
+    optimization_log_id: Mapped[int] = mapped_column(
+        ForeignKey("optimization_logs.id", ondelete="CASCADE"), unique=True
+    )
+    recommendation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("recommendations.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(32))
+    metric: Mapped[str] = mapped_column(String(16))  # conversions or revenue
+    window_start: Mapped[date] = mapped_column(Date)
+    window_days: Mapped[int] = mapped_column(Integer)
+    expected_effect: Mapped[float | None] = mapped_column(Float)  # what the recommendation promised
+    forecast_effect: Mapped[float] = mapped_column(Float)
+    forecast_low: Mapped[float] = mapped_column(Float)
+    forecast_high: Mapped[float] = mapped_column(Float)
+    did_effect: Mapped[float | None] = mapped_column(Float)
+    did_low: Mapped[float | None] = mapped_column(Float)
+    did_high: Mapped[float | None] = mapped_column(Float)
+    controls: Mapped[int] = mapped_column(Integer)  # comparable placements used
+    hit: Mapped[bool] = mapped_column(Boolean)
+    measured_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 class ApiKey(Base):
     """A key for the REST API. Only its SHA-256 is stored, with a short prefix to recognise it."""
 

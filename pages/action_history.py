@@ -121,6 +121,8 @@ for entry in page.items:
             if entry.undone_at:
                 details.append(f"undone {format_day(entry.undone_at.date())}")
             st.caption(" · ".join(details) + (f" — {entry.reason}" if entry.reason else ""))
+            if entry.impact:
+                st.markdown(f":blue[{entry.impact}]")
             if entry.error_message:
                 st.markdown(f":red[{entry.error_message}]")
         if entry.can_undo:

@@ -1,7 +1,8 @@
 """The scheduler's jobs: each one calls one core function (see scheduler/registry.py).
 
-They are registered in the order `--once` runs them: fresh metrics first, then the optimizer on
-them, then the notifications its alerts and autopilot actions queued.
+They are registered in the order `--once` runs them: fresh metrics first, then the impact ledger
+(so the optimizer's confidence knows the latest measured hit rates), then the optimizer on them,
+then the notifications its alerts and autopilot actions queued.
 """
 
 from sqlalchemy.orm import Session
@@ -11,6 +12,7 @@ from core.errors import ValidationError
 from core.jobs import service as job_runs
 from core.notifications import service as notifications
 from core.optimizer import service as optimizer
+from core.planner import ledger
 from core.platforms import sync
 from core.recommendations import service as recommendations
 from scheduler.registry import job
@@ -19,6 +21,11 @@ from scheduler.registry import job
 @job("sync_metrics", schedule="schedule_sync_metrics", per_company=True)
 def sync_metrics(session: Session, actor: Actor) -> sync.SyncResult:
     return sync.sync_company(session, actor)
+
+
+@job("measure_impacts", schedule="schedule_measure_impacts", per_company=True)
+def measure_impacts(session: Session, actor: Actor) -> dict[str, int]:
+    return ledger.measure_impacts(session, actor)
 
 
 @job("optimize", schedule="schedule_optimize", per_company=True)

@@ -227,3 +227,68 @@ def weekday_bars(pattern: pd.DataFrame, metric: str) -> alt.Chart:
     )
     mean = alt.Chart(pattern).mark_rule(color="#94A3B8", strokeDash=[4, 4]).encode(y=f"mean({column}):Q")
     return alt.layer(bars, mean).properties(height=300)
+
+
+def plan_weeks(weeks: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """A plan's expected outcome per week with its P10–P90 band (columns week_start, expected, p10, p90)."""
+    frame = _dated(weeks, "week_start")
+    title = METRIC_TITLES[metric]
+    base = alt.Chart(frame).encode(x=alt.X("week_start:T", title="Week from", axis=alt.Axis(format="%b %d")))
+    band = base.mark_area(opacity=0.25, color=REVENUE_COLOR).encode(
+        y=alt.Y("p10:Q", title=title, axis=alt.Axis(format=number_format(metric))), y2="p90:Q"
+    )
+    line = base.mark_line(point=True, color=REVENUE_COLOR).encode(
+        y="expected:Q",
+        tooltip=[
+            alt.Tooltip("week_start:T", title="Week from", format="%b %d"),
+            alt.Tooltip("budget:Q", title="Budget", format="$,.2f"),
+            alt.Tooltip(
+                "expected:Q", title=f"Expected {title.lower()}", format=number_format(metric, exact=True)
+            ),
+            alt.Tooltip("p10:Q", title="P10", format=number_format(metric, exact=True)),
+            alt.Tooltip("p90:Q", title="P90", format=number_format(metric, exact=True)),
+        ],
+    )
+    return band + line
+
+
+def response_curve(curve: pd.DataFrame, marks: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """A placement's fitted curve with its P10–P90 band, and where its spend sits (marks: spend, label)."""
+    title = f"{METRIC_TITLES[metric]} a day"
+    base = alt.Chart(curve).encode(x=alt.X("daily_spend:Q", title="Daily spend", axis=alt.Axis(format="$~s")))
+    band = base.mark_area(opacity=0.2, color=SPEND_COLOR).encode(
+        y=alt.Y("p10:Q", title=title, axis=alt.Axis(format=number_format(metric))), y2="p90:Q"
+    )
+    line = base.mark_line(color=SPEND_COLOR).encode(y="expected:Q")
+    rules = (
+        alt.Chart(marks)
+        .mark_rule(strokeDash=[4, 3])
+        .encode(x="spend:Q", color=alt.Color("label:N", legend=alt.Legend(orient="bottom", title=None)))
+    )
+    return band + line + rules
+
+
+def frontier(points: pd.DataFrame, metric: str, current: float) -> alt.LayerChart:
+    """Expected weekly outcome against the daily total, its band, and the marginal ratio in the tooltip."""
+    title = f"{METRIC_TITLES[metric]} a week"
+    marginal = "marginal_cpa" if metric == "conversions" else "marginal_roas"
+    base = alt.Chart(points).encode(
+        x=alt.X("daily_total:Q", title="Daily budget", axis=alt.Axis(format="$~s"))
+    )
+    band = base.mark_area(opacity=0.2, color=REVENUE_COLOR).encode(
+        y=alt.Y("p10:Q", title=title, axis=alt.Axis(format=number_format(metric))), y2="p90:Q"
+    )
+    line = base.mark_line(point=True, color=REVENUE_COLOR).encode(
+        y="expected:Q",
+        tooltip=[
+            alt.Tooltip("daily_total:Q", title="Daily budget", format="$,.2f"),
+            alt.Tooltip("expected:Q", title=title, format=number_format(metric, exact=True)),
+            alt.Tooltip(
+                f"{marginal}:Q",
+                title="Marginal CPA" if metric == "conversions" else "Marginal ROAS",
+                format="$,.2f" if metric == "conversions" else ".2f",
+            ),
+        ],
+    )
+    now = alt.Chart(pd.DataFrame({"spend": [current]})).mark_rule(strokeDash=[4, 3], color=SPEND_COLOR)
+    return band + line + now.encode(x="spend:Q")

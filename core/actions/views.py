@@ -13,6 +13,7 @@ from core.actions.service import UNDO, ActionFilters
 from core.actions.state import State
 from core.actor import Actor
 from core.money import format_money
+from core.planner import ledger
 from core.schemas import Page
 from db.enums import Platform
 from db.models import Campaign, OptimizationLog, PlatformCampaign
@@ -52,6 +53,7 @@ class ActionEntry:
     recommendation_id: int | None
     undo_of_id: int | None
     undone_at: datetime | None
+    impact: str | None = None  # what the impact ledger measured, in words, once the window has passed
 
     @property
     def can_undo(self) -> bool:
@@ -93,6 +95,7 @@ def history(session: Session, actor: Actor, filters: ActionFilters | None = None
             )
         ).all()
     }
+    impacts = ledger.impacts_for(session, actor, [log.id for log in page.items])
     entries = [
         ActionEntry(
             id=log.id,
@@ -110,6 +113,7 @@ def history(session: Session, actor: Actor, filters: ActionFilters | None = None
             recommendation_id=log.recommendation_id,
             undo_of_id=log.undo_of_id,
             undone_at=log.undone_at,
+            impact=ledger.describe(impacts[log.id]) if log.id in impacts else None,
         )
         for log in page.items
     ]

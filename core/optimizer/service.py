@@ -39,6 +39,7 @@ from core.optimizer.features import WindowSums, efficiency, objective_outcome
 from core.optimizer.panel import Panel, build_panel
 from core.optimizer.settings import OptimizerSettings, for_company
 from core.optimizer.trends import forecast_series, weekly_trend
+from core.planner import ledger
 from core.platforms.registry import Connectors
 from core.recommendations import service as recommendations
 from db.enums import AlertStatus, CampaignStatus, NotificationKind, RecommendationStatus, Severity
@@ -134,7 +135,7 @@ def run_for_company(
     _notify_alerts(session, actor, new_alerts)
 
     report(0.55, "Fitting response curves")
-    curves = _curves(panel, signals.uses_revenue, settings)
+    curves = fit_objective_curves(panel, signals.uses_revenue, settings.conversion_lag_days)
 
     report(0.7, "Weighing budget moves")
     placements = rules.Placements.from_frame(scope)
@@ -147,6 +148,12 @@ def run_for_company(
         cooling=_cooling_campaigns(session, actor, settings),
         refused=_recently_rejected(session, actor, settings),
     )
+    # What the ledger measured of earlier actions of each type tempers the model's confidence.
+    rates = ledger.hit_rates(session, actor)
+    for proposal in proposals:
+        proposal.confidence = ledger.temper_confidence(
+            proposal.confidence, *rates.get(proposal.action, (0, 0))
+        )
 
     report(0.85, "Writing recommendations")
     created, kept, superseded = _write_recommendations(session, actor, scope, proposals, settings)
@@ -500,19 +507,42 @@ def _alert_message(platform: str, metric: str, observed: float, expected: float,
 # --- curves and proposals ------------------------------------------------------------------------
 
 
-def _curves(panel: Panel, uses_revenue: np.ndarray, settings: OptimizerSettings) -> ResponseCurves:
+def fit_objective_curves(panel: Panel, uses_revenue: np.ndarray, lag_days: int) -> ResponseCurves:
+    """Each placement's curve on its own objective: revenue where it sells, conversions elsewhere."""
     parts, order = [], []
     for objective, mask in (("conversions", ~uses_revenue), ("revenue", uses_revenue)):
         rows = np.flatnonzero(mask)
         if len(rows):
-            parts.append(
-                fit_curves(
-                    panel.take(rows), objective=objective, ignore_last_days=settings.conversion_lag_days
-                )
-            )
+            parts.append(fit_curves(panel.take(rows), objective=objective, ignore_last_days=lag_days))
             order.append(rows)
     curves = ResponseCurves.concat(parts, objective="mixed")
     return curves.take(np.argsort(np.concatenate(order)))
+
+
+def company_history(
+    session: Session,
+    actor: Actor,
+    *,
+    campaign_ids: Sequence[int] | None = None,
+    today: date | None = None,
+    days: int | None = None,
+) -> tuple[Panel, pd.DataFrame]:
+    """The daily history of the company's active placements up to yesterday, as a pass reads it.
+
+    Returns the panel (`days` days, default the settings' history_days) and a frame in the same
+    row order with each placement's id, campaign_id, platform, is_active, allocated_budget and
+    objective. ValidationError when no active placement has daily metrics yet.
+    """
+    today = today or date.today()
+    settings = settings_for(session, actor)
+    if days is not None:
+        settings = settings.model_copy(update={"history_days": days})
+    scope = _scope(session, actor, campaign_ids)
+    panel = _history(session, actor, scope, today, settings)
+    if not len(panel.ids):
+        raise ValidationError({"history": "no active placement has daily metrics yet"})
+    scope = scope.set_index("id").loc[panel.ids].reset_index()
+    return panel, scope[["id", "campaign_id", "platform", "is_active", "allocated_budget", "objective"]]
 
 
 def fit_company_curves(
@@ -521,19 +551,39 @@ def fit_company_curves(
     """The response curves of the company's active placements, as a pass fits them.
 
     Returns the curves and a frame (same row order) with each placement's id, campaign_id,
-    platform, allocated_budget and objective: what the planner builds plans and what-ifs on.
+    platform, allocated_budget and objective.
     """
-    today = today or date.today()
-    settings = settings_for(session, actor)
-    scope = _scope(session, actor, campaign_ids)
-    panel = _history(session, actor, scope, today, settings)
-    if not len(panel.ids):
-        raise ValidationError({"history": "no active placement has daily metrics yet"})
-    scope = scope.set_index("id").loc[panel.ids].reset_index()
+    panel, scope = company_history(session, actor, campaign_ids=campaign_ids, today=today)
     uses_revenue = (scope["objective"].map(efficiency_metric) == "roas").to_numpy()
-    return _curves(panel, uses_revenue, settings), scope[
+    lag_days = settings_for(session, actor).conversion_lag_days
+    return fit_objective_curves(panel, uses_revenue, lag_days), scope[
         ["id", "campaign_id", "platform", "allocated_budget", "objective"]
     ]
+
+
+def replay_proposals(
+    session: Session, actor: Actor, panel: Panel, *, budgets: np.ndarray, today: date
+) -> list[rules.Proposal]:
+    """What a pass on `today` would have proposed, on the history in `panel` (days before `today`)
+    with the placements' daily budgets at `budgets` (same order): for backtests of the rule set.
+
+    Cool-downs and rejections are left out (a replay has none of its own); the campaigns' flight
+    budgets are today's. Nothing is written.
+    """
+    settings = settings_for(session, actor)
+    scope = _scope(session, actor, None).set_index("id").loc[panel.ids].reset_index()
+    scope["allocated_budget"] = np.asarray(budgets, dtype=float)
+    signals = _signals(session, actor, panel, scope, settings)
+    curves = fit_objective_curves(panel, signals.uses_revenue, settings.conversion_lag_days)
+    return rules.propose(
+        rules.Placements.from_frame(scope),
+        signals,
+        curves,
+        settings,
+        today=today,
+        cooling=set(),
+        refused=set(),
+    )
 
 
 def _cooling_campaigns(session: Session, actor: Actor, settings: OptimizerSettings) -> set[int]:

@@ -56,6 +56,10 @@ class OptimizerSettings(BaseModel):
     rejection_memory_days: int = Field(default=7, ge=0)
     recommendation_ttl_days: int = Field(default=3, ge=1)
 
+    # An applied recommendation's effect is measured over this many days after it (the impact
+    # ledger, core.planner.ledger); the measured hit rate tempers new recommendations' confidence.
+    impact_window_days: int = Field(default=14, ge=7, le=90)
+
     anomaly_alert_threshold: float = Field(default=0.8, gt=0, le=1)
     anomaly_lookback_days: int = Field(default=3, ge=1, le=28)
 

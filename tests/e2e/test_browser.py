@@ -26,6 +26,7 @@ SCREENS = {
     "Dashboard": "Spend and revenue by day",
     "Campaigns": "Manage",
     "Analytics": "Campaign drill-down",
+    "Planner": "Plans for the coming weeks",
     "Action History": "Every change to a campaign",
 }
 

@@ -163,6 +163,8 @@ def test_once_runs_every_job_and_records_it(postgres_url: str, processes: list[S
         assert sorted((job, company, status) for job, company, status, _ in runs) == [
             ("dispatch_notifications", None, "succeeded"),
             ("expire_recommendations", None, "succeeded"),
+            ("measure_impacts", 1, "succeeded"),
+            ("measure_impacts", 2, "succeeded"),
             ("optimize", 1, "succeeded"),
             ("optimize", 2, "succeeded"),
             ("prune_history", None, "succeeded"),
@@ -195,6 +197,7 @@ def test_two_schedulers_started_together_act_once(postgres_url: str, processes: 
         ).all()
         assert dict(other_runs) == {
             "optimize": 3,
+            "measure_impacts": 3,
             "retrain_predictor": 3,
             "expire_recommendations": 1,
             "dispatch_notifications": 1,

@@ -6,7 +6,7 @@ from core.actor import Actor
 from core.campaigns import service as campaigns
 from core.database import session_scope
 from core.users import service as users
-from db.models import Campaign
+from db.models import ActionImpact, Campaign, OptimizationLog
 from tests.ui.conftest import open_page
 
 
@@ -69,3 +69,33 @@ def test_a_viewer_cannot_undo(viewer_app) -> None:
     undo = next(b for b in app.button if str(b.key).startswith("undo_"))
     assert undo.disabled  # and the service refuses viewers too (tests/integration/test_actions.py)
     assert "view-only access" in " ".join(c.value for c in app.caption)
+
+
+def test_a_measured_action_shows_its_impact(admin_app) -> None:
+    with session_scope() as session:
+        log = session.scalar(select(OptimizationLog).where(OptimizationLog.campaign_id == clearance().id))
+        session.add(
+            ActionImpact(
+                company_id=log.company_id,
+                optimization_log_id=log.id,
+                action=log.action,
+                metric="conversions",
+                window_start=log.performed_at.date(),
+                window_days=14,
+                expected_effect=10.0,
+                forecast_effect=6.0,
+                forecast_low=1.0,
+                forecast_high=11.0,
+                did_effect=8.0,
+                did_low=3.5,
+                did_high=12.5,
+                controls=5,
+                hit=True,
+            )
+        )
+    app = open_page(admin_app, "action_history")
+    assert not app.exception
+    assert (
+        "Measured: +8.0 conversions over 14 days against 5 unchanged placements (80%: +3.5 to +12.5); "
+        "expected +10.0 — as promised." in texts(app)
+    )
