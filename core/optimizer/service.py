@@ -812,11 +812,23 @@ class Pacing:
     message: str
 
 
+# Fewer days of spend than this and the weekday pattern and level are guesses: no forecast is shown.
+MIN_FORECAST_HISTORY_DAYS = 14
+_FORECAST_HISTORY_SHOWN = 28
+
+
 @dataclass(frozen=True)
 class CampaignForecast:
     campaign_id: int
     frame: pd.DataFrame  # date, spend, spend_low, spend_high, conversions, …, revenue, …
     pacing: Pacing
+    history_days: int = 0  # days with spend in the 8 weeks the forecast learns from
+    # The last four weeks as recorded (date, spend, conversions, revenue), to draw beside the forecast.
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def enough_history(self) -> bool:
+        return self.history_days >= MIN_FORECAST_HISTORY_DAYS
 
 
 def forecast_campaign(
@@ -836,6 +848,9 @@ def forecast_campaign(
     )
     calendar = pd.date_range(last_day - timedelta(days=55), last_day).date
     daily = history.groupby("date")[list(BASE_COLUMNS)].sum().reindex(calendar)
+    recorded = daily[["spend", "conversions", "revenue"]].iloc[-_FORECAST_HISTORY_SHOWN:].fillna(0.0)
+    recorded = recorded.rename_axis("date").reset_index()
+    history_days = int((daily["spend"].fillna(0.0) > 0).sum())
     if settings.conversion_lag_days:
         daily.iloc[-settings.conversion_lag_days :, daily.columns.get_indexer(list(_LATE_METRICS))] = np.nan
     weekdays = np.array([d.weekday() for d in calendar])
@@ -849,7 +864,7 @@ def forecast_campaign(
             frame[metric + suffix] = np.round(
                 values if active else np.zeros(days), 4 if metric == "conversions" else 2
             )
-    return CampaignForecast(campaign_id, frame, _pacing(campaign, frame, today))
+    return CampaignForecast(campaign_id, frame, _pacing(campaign, frame, today), history_days, recorded)
 
 
 def _pacing(campaign: Campaign, frame: pd.DataFrame, today: date) -> Pacing:
