@@ -24,7 +24,6 @@ from ui.common import (
     show_error,
     show_flash,
     status_text,
-    table_height,
     view_only_notice,
 )
 
@@ -60,7 +59,10 @@ def decide(decision: Callable[..., list[Decision]], ids: Sequence[int], names: d
     st.session_state.pop(TABLE_KEY, None)  # the ticks belonged to rows that have moved on
     for result in results:
         name = names.get(result.id, f"#{result.id}")
-        text = f"{OUTCOME_TEXT[result.outcome]}: {name} — {result.message}."
+        detail = result.message.removeprefix(result.outcome).strip()  # "applied (action #3)" → "(action #3)"
+        text = f"{OUTCOME_TEXT[result.outcome]}: {name}" + (
+            f" {detail}." if detail.startswith("(") else f" — {detail}." if detail else "."
+        )
         kind = {"applied": "success", "rejected": "success", "failed": "error"}.get(result.outcome, "warning")
         flash(kind, text)
 
@@ -153,7 +155,7 @@ def pending_tab() -> None:
                 "Campaign": [row.campaign_name for row in rows],
                 "Platform": [platform_label(row.platform) if row.platform else "All" for row in rows],
                 "Type": [row.action_label for row in rows],
-                "Confidence": [row.confidence for row in rows],
+                "Confidence": [round(row.confidence * 100) for row in rows],
                 "Expected impact": [row.impact for row in rows],
                 "Reason": [row.reason for row in rows],
             },
@@ -162,12 +164,11 @@ def pending_tab() -> None:
         key=TABLE_KEY,
         hide_index=True,
         width="stretch",
-        height=table_height(len(rows)),
         disabled=READ_ONLY_COLUMNS if me.can_write else True,
         column_config={
             "Select": st.column_config.CheckboxColumn("Select", width="small"),
             "Confidence": st.column_config.ProgressColumn(
-                "Confidence", min_value=0.0, max_value=1.0, format="percent"
+                "Confidence", min_value=0, max_value=100, format="%d%%"
             ),
             "Reason": st.column_config.TextColumn("Reason", width="large"),
         },
