@@ -80,6 +80,19 @@ def set_autopilot(campaign: views.AutopilotCampaign) -> None:
     flash("success", f"Autopilot {'on' if wanted else 'off'} for {campaign.name}.")
 
 
+def set_mode() -> None:
+    mode = "autopilot" if st.session_state["autopilot_mode"] else "approval"
+    try:
+        with session_scope() as session:
+            optimizer.set_mode(session, me, mode)
+    except AdFlowError as error:
+        st.session_state["autopilot_mode"] = mode != "autopilot"
+        flash("warning", f"The mode is unchanged: {error.message}")
+        return
+    data_changed(me)
+    flash("success", f"The optimizer now runs in {mode} mode.")
+
+
 def run_optimizer() -> None:
     """One pass now, with its progress shown as it goes and its figures at the end."""
     with st.status("Running the optimizer…", expanded=True) as status:
@@ -227,18 +240,25 @@ def pending_tab() -> None:
 
 def autopilot_tab() -> None:
     overview = cached(views.autopilot, me)
+    st.toggle(
+        "Autopilot mode for the whole company",
+        value=overview.mode == "autopilot",
+        key="autopilot_mode",
+        disabled=not me.is_admin,
+        on_change=set_mode,
+        help="Only an admin of the company can switch the mode" if not me.is_admin else None,
+    )
+    bar = f"**{overview.confidence_bar:.0%}**"
     if overview.mode == "autopilot":
         st.markdown(
-            f"The optimizer runs in **autopilot mode**: on the campaigns switched on here it applies "
-            f"what it is at least **{overview.confidence_bar:.0%}** sure of, without waiting for "
-            "approval. Everything it applies is in the Action History and can be undone."
+            f"The optimizer applies, on the campaigns switched on below, what it is at least {bar} sure "
+            "of, without waiting for approval; the rest waits on the Pending tab. Everything it applies "
+            "is in the Action History and can be undone."
         )
     else:
         st.markdown(
-            "The optimizer runs in **approval mode**: it only proposes, whatever the switches say. "
-            f"In autopilot mode it would apply, on the campaigns switched on here, what it is at "
-            f"least **{overview.confidence_bar:.0%}** sure of (an admin sets the mode in the "
-            "company's optimizer settings)."
+            "Approval mode: the optimizer only proposes, whatever the switches below say. In autopilot "
+            f"mode it would apply, on the campaigns switched on, what it is at least {bar} sure of."
         )
     if not overview.campaigns:
         empty_state("No campaigns yet — create one or import a CSV.", icon=":material/campaign:")

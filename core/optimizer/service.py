@@ -37,7 +37,7 @@ from core.optimizer.anomalies import AnomalyDetector, combine, robust_residuals,
 from core.optimizer.curves import ResponseCurves, fit_curves
 from core.optimizer.features import WindowSums, efficiency, objective_outcome
 from core.optimizer.panel import Panel, build_panel
-from core.optimizer.settings import OptimizerSettings, for_company
+from core.optimizer.settings import COMPANY_SETTINGS_KEY, OptimizerSettings, for_company
 from core.optimizer.trends import forecast_series, weekly_trend
 from core.platforms.registry import Connectors
 from core.recommendations import service as recommendations
@@ -86,6 +86,17 @@ class RunSummary:
 def settings_for(session: Session, actor: Actor) -> OptimizerSettings:
     """The company's optimizer settings (defaults overlaid with its own)."""
     return for_company(companies.get(session, actor).settings)
+
+
+def set_mode(session: Session, actor: Actor, mode: str) -> OptimizerSettings:
+    """Approval (the engine only proposes) or autopilot (it also applies, on the campaigns whose
+    switch is on, what clears the confidence bar). A company-wide choice: admins only."""
+    actor.require_admin()
+    company = companies.get(session, actor)
+    overrides = dict(company.settings.get(COMPANY_SETTINGS_KEY) or {})
+    settings = for_company({COMPANY_SETTINGS_KEY: {**overrides, "mode": mode}})
+    companies.update_settings(session, actor, {COMPANY_SETTINGS_KEY: {**overrides, "mode": settings.mode}})
+    return settings
 
 
 def run_for_company(

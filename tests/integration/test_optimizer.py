@@ -254,6 +254,22 @@ def test_approval_mode_and_a_high_bar_only_propose(
     assert summary.applied == 0 and len(pending(session, tenant.admin)) == 1
 
 
+def test_the_mode_is_switched_by_an_admin_keeping_the_other_settings(
+    session: Session, tenant: Tenant
+) -> None:
+    companies.update_settings(session, tenant.admin, {"optimizer": {"pause_score_below": 0.1}})
+
+    switched = optimizer.set_mode(session, tenant.admin, "autopilot")
+
+    assert switched.mode == "autopilot" and switched.pause_score_below == 0.1
+    assert optimizer.settings_for(session, tenant.viewer) == switched
+    with pytest.raises(PermissionDenied):
+        optimizer.set_mode(session, tenant.marketer, "approval")
+    with pytest.raises(ValidationError, match="mode"):
+        optimizer.set_mode(session, tenant.admin, "yolo")
+    assert optimizer.settings_for(session, tenant.viewer).mode == "autopilot"
+
+
 def test_expire_stale_ends_old_pending_advice(
     session: Session, tenant: Tenant, connectors: Connectors
 ) -> None:

@@ -6,7 +6,7 @@ import re
 from sqlalchemy import select
 
 from core.database import session_scope
-from db.models import Campaign, PlatformCampaign, Recommendation
+from db.models import Campaign, Company, PlatformCampaign, Recommendation
 from tests.ui.conftest import open_page
 
 TABLE = "recommendations_table"
@@ -176,7 +176,7 @@ def test_the_autopilot_switch_changes_the_campaign(admin_app) -> None:
     app = open_page(admin_app, "recommendations")
     app.session_state["recommendations_tab"] = "Autopilot"
     app.run()
-    assert "approval mode" in texts(app)
+    assert "Approval mode: the optimizer only proposes" in texts(app)
     with session_scope() as session:
         campaign = session.scalar(select(Campaign).where(Campaign.name == "Search — Brand Terms"))
         campaign_id, before = campaign.id, campaign.autopilot
@@ -191,6 +191,20 @@ def test_the_autopilot_switch_changes_the_campaign(admin_app) -> None:
         assert session.get(Campaign, campaign_id).autopilot is False
 
 
+def test_an_admin_switches_the_company_to_autopilot_mode(admin_app) -> None:
+    app = open_page(admin_app, "recommendations")
+    app.session_state["recommendations_tab"] = "Autopilot"
+    app.run()
+    app.toggle(key="autopilot_mode").set_value(True).run()
+    assert not app.exception
+    assert "The optimizer now runs in autopilot mode." in [m.value for m in app.success]
+    assert "The optimizer applies, on the campaigns switched on below" in texts(app)
+    with session_scope() as session:
+        company = session.scalar(select(Company))
+        assert company.settings["optimizer"]["mode"] == "autopilot"
+        assert company.settings["optimizer"]["anomaly_lookback_days"] == 14  # the demo's own setting stays
+
+
 def test_a_viewer_can_look_but_not_decide(viewer_app) -> None:
     app = open_page(viewer_app, "recommendations")
     assert not app.exception
@@ -202,4 +216,5 @@ def test_a_viewer_can_look_but_not_decide(viewer_app) -> None:
     app.session_state["recommendations_tab"] = "Autopilot"
     app.run()
     assert all(t.disabled for t in app.toggle if t.key.startswith("autopilot_"))
+    assert app.toggle(key="autopilot_mode").disabled
     assert recommendations_by_status() == before
