@@ -212,7 +212,12 @@ def pending_tab() -> None:
         with st.container(border=True):
             text_column, buttons_column = st.columns([5, 1], vertical_alignment="center")
             where = f" · {platform_label(row.platform)}" if row.platform else ""
-            text_column.markdown(f":blue-badge[{row.action_label}] **{row.campaign_name}**{where}")
+            moved_on = (
+                f" :gray-badge[Campaign {row.campaign_status}: approving sets this aside]"
+                if row.campaign_status != "active"
+                else ""
+            )
+            text_column.markdown(f":blue-badge[{row.action_label}] **{row.campaign_name}**{where}{moved_on}")
             text_column.markdown(row.reason)
             expires = f" · expires {row.expires_at:%b %d %H:%M} UTC" if row.expires_at else ""
             text_column.caption(f"Confidence {row.confidence:.0%} · expected {row.impact}{expires}")

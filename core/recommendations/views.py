@@ -26,6 +26,7 @@ class RecommendationRow:
     id: int
     campaign_id: int
     campaign_name: str
+    campaign_status: str  # not active: the campaign has moved on and approving will set it aside
     platform: str | None  # the placement it targets; None when it concerns the whole campaign
     action: str
     action_label: str
@@ -72,7 +73,7 @@ def pending(
     a placement on it and campaign-wide ones (a reallocation) of campaigns that run on it."""
     placement = aliased(PlatformCampaign)
     query = (
-        select(Recommendation, Campaign.name, placement.platform)
+        select(Recommendation, Campaign.name, Campaign.status, placement.platform)
         .join(Campaign, Campaign.id == Recommendation.campaign_id)
         .outerjoin(placement, placement.id == Recommendation.platform_campaign_id)
         .where(Recommendation.company_id == actor.company_id, Recommendation.status == _PENDING)
@@ -96,6 +97,7 @@ def pending(
             id=recommendation.id,
             campaign_id=recommendation.campaign_id,
             campaign_name=campaign_name,
+            campaign_status=campaign_status,
             platform=placement_platform,
             action=recommendation.action,
             action_label=action_label(recommendation.action),
@@ -105,7 +107,7 @@ def pending(
             created_at=recommendation.created_at,
             expires_at=recommendation.expires_at,
         )
-        for recommendation, campaign_name, placement_platform in session.execute(query)
+        for recommendation, campaign_name, campaign_status, placement_platform in session.execute(query)
     ]
 
 

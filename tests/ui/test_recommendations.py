@@ -3,6 +3,7 @@ the optimizer, the autopilot switches, and a viewer who can change none of it.""
 
 import re
 
+import streamlit as st
 from sqlalchemy import select
 
 from core.database import session_scope
@@ -128,6 +129,9 @@ def test_a_recommendation_the_campaign_has_moved_past_is_reported_not_applied(ad
     with session_scope() as session:
         campaign_id = session.get(Recommendation, first).campaign_id
         session.get(Campaign, campaign_id).status = "paused"
+    st.cache_data.clear()  # what the cache's short TTL does for writes made elsewhere
+    app.run()
+    assert "Campaign paused: approving sets this aside" in texts(app)
     app.button(key=f"approve_{first}").click().run()
     assert not app.exception
     assert recommendations_by_status()[first] == "superseded"
