@@ -499,9 +499,7 @@ def import_tab() -> None:
         "the file names are created (as drafts) or matched by name; days already stored are replaced."
     )
     round_ = st.session_state.setdefault(IMPORT_ROUND, 0)
-    upload = st.file_uploader(
-        "CSV export", type=["csv", "tsv", "txt"], key=f"import_file_{round_}", max_upload_size=200
-    )
+    upload = st.file_uploader("CSV export", type=["csv", "tsv", "txt"], key=f"import_file_{round_}")
     if upload is None:
         return
     platform_column, date_column = st.columns(2)

@@ -2,6 +2,7 @@
 a run of the optimizer on demand, and the autopilot switch of each campaign."""
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -44,14 +45,21 @@ me = signed_in().actor
 # --- writes, from the buttons' callbacks ---------------------------------------------------------
 
 
-def decide(decision: Callable[..., list[Decision]], ids: Sequence[int], names: dict[int, str]) -> None:
+def approve(session: Any, ids: Sequence[int]) -> list[Decision]:
+    return recommendations.approve(session, me, ids, connectors=Connectors(session))
+
+
+def reject(session: Any, ids: Sequence[int]) -> list[Decision]:
+    return recommendations.reject(session, me, ids)
+
+
+def decide(
+    decision: Callable[[Any, Sequence[int]], list[Decision]], ids: Sequence[int], names: dict[int, str]
+) -> None:
     """Approve or reject `ids` in one unit of work and say what became of each."""
     try:
         with session_scope() as session:
-            if decision is recommendations.approve:
-                results = decision(session, me, ids, connectors=Connectors(session))
-            else:
-                results = decision(session, me, ids)
+            results = decision(session, ids)
     except AdFlowError as error:
         flash("warning", f"Nothing was decided: {error.message}")
         return
@@ -195,7 +203,7 @@ def pending_tab() -> None:
             icon=":material/done_all:",
             disabled=not me.can_write or not chosen,
             on_click=decide,
-            args=(recommendations.approve, chosen, names),
+            args=(approve, chosen, names),
         )
         st.button(
             f"Reject selected ({len(chosen)})",
@@ -203,7 +211,7 @@ def pending_tab() -> None:
             icon=":material/block:",
             disabled=not me.can_write or not chosen,
             on_click=decide,
-            args=(recommendations.reject, chosen, names),
+            args=(reject, chosen, names),
         )
         st.caption(f"{len(rows)} waiting · approving applies the change to the platforms at once")
 
@@ -229,7 +237,7 @@ def pending_tab() -> None:
                     icon=":material/check:",
                     disabled=not me.can_write,
                     on_click=decide,
-                    args=(recommendations.approve, [row.id], names),
+                    args=(approve, [row.id], names),
                     width="stretch",
                 )
                 st.button(
@@ -238,7 +246,7 @@ def pending_tab() -> None:
                     icon=":material/close:",
                     disabled=not me.can_write,
                     on_click=decide,
-                    args=(recommendations.reject, [row.id], names),
+                    args=(reject, [row.id], names),
                     width="stretch",
                 )
 
