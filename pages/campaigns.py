@@ -47,6 +47,7 @@ OBJECTIVES = [o.value for o in Objective]
 NEW = "new"  # prefix of the new-campaign widgets' keys
 IMPORT_ROUND = "import_round"  # bumped after an import, so the uploader starts empty
 IMPORT_PREVIEW = "import_preview"
+FROM_FILE = ""  # the import options' "detect it from the file" choice
 FIELD_NAMES = {
     "date": "Day",
     "date_end": "Last day (of a range)",
@@ -505,7 +506,7 @@ def import_tab() -> None:
     platform_column, date_column = st.columns(2)
     platform = platform_column.selectbox(
         "Platform of every row",
-        [None, *PLATFORMS],
+        [FROM_FILE, *PLATFORMS],
         format_func=lambda p: platform_label(p) if p else "From the file",
         key="import_platform",
         help="Needed only for a plain CSV without a platform column",
@@ -518,7 +519,7 @@ def import_tab() -> None:
     )
     columns = csv_import.file_columns(upload)
     mapping = mapping_of(upload, columns)  # the choices below, as they stand from the last run
-    options = {"platform": platform, "mapping": mapping, "date_format": date_format or None}
+    options = {"platform": platform or None, "mapping": mapping, "date_format": date_format or None}
     refusal = None
     try:
         preview = import_preview(upload, options)
@@ -530,13 +531,17 @@ def import_tab() -> None:
         for index, column in enumerate(columns):
             grid[index % 4].selectbox(
                 column,
-                [None, *csv_import.FIELDS],
+                [FROM_FILE, *csv_import.FIELDS],
                 format_func=lambda f: FIELD_NAMES.get(f, f) if f else "Detect",
                 key=f"import_map_{upload.file_id}_{index}",
             )
     if refusal is not None:
-        show_error(refusal)
-        st.caption("Fix the file, or the platform or column mapping above; nothing was imported.")
+        st.error(
+            "Nothing was imported: "
+            + "; ".join(f"the file {m}" if f == "file" else m for f, m in refusal.errors.items()),
+            icon=":material/error:",
+        )
+        st.caption("Fix the file, or say above which platform it is from and what its columns hold.")
         return
     show_preview(preview)
     if preview.ok:

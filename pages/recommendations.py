@@ -17,19 +17,24 @@ from core.recommendations import views
 from core.recommendations.service import Decision
 from ui.auth import signed_in
 from ui.common import (
+    PAGE_SIZE,
     cached,
     data_changed,
     empty_state,
     flash,
+    list_footer,
     platform_label,
     show_error,
     show_flash,
     status_text,
+    table_height,
     view_only_notice,
 )
 
 ALL = "All"
 TABLE_KEY = "recommendations_table"
+PAGE_KEY = "recommendations_page"
+TABLE_ROWS = "recommendations_table_rows"
 READ_ONLY_COLUMNS = ["Campaign", "Platform", "Type", "Confidence", "Expected impact", "Reason"]
 OUTCOME_TEXT = {
     "applied": "Applied",
@@ -64,7 +69,6 @@ def decide(
         flash("warning", f"Nothing was decided: {error.message}")
         return
     data_changed(me)
-    st.session_state.pop(TABLE_KEY, None)  # the ticks belonged to rows that have moved on
     for result in results:
         name = names.get(result.id, f"#{result.id}")
         detail = result.message.removeprefix(result.outcome).strip()  # "applied (action #3)" → "(action #3)"
@@ -133,6 +137,10 @@ def run_optimizer() -> None:
 # --- the screen ---------------------------------------------------------------------------------
 
 
+def back_to_first_page() -> None:
+    st.session_state[PAGE_KEY] = 1
+
+
 def pending_tab() -> None:
     facets = cached(views.pending_facets, me)
     campaign_names = dict(facets.campaigns)
@@ -142,20 +150,32 @@ def pending_tab() -> None:
         [None, *facets.actions],
         format_func=lambda a: views.action_label(a) if a else ALL,
         key="recommendations_type",
+        on_change=back_to_first_page,
     )
     platform = columns[1].selectbox(
         "Platform",
         [None, *facets.platforms],
         format_func=lambda p: platform_label(p) if p else ALL,
         key="recommendations_platform",
+        on_change=back_to_first_page,
     )
     campaign_id = columns[2].selectbox(
         "Campaign",
         [None, *campaign_names],
         format_func=lambda c: campaign_names.get(c, ALL),
         key="recommendations_campaign",
+        on_change=back_to_first_page,
     )
-    rows = cached(views.pending, me, action=action, platform=platform, campaign_id=campaign_id)
+    pending = cached(
+        views.pending,
+        me,
+        action=action,
+        platform=platform,
+        campaign_id=campaign_id,
+        page=st.session_state.get(PAGE_KEY, 1),
+        page_size=PAGE_SIZE,
+    )
+    rows = pending.items
     if not rows:
         if action or platform or campaign_id:
             empty_state("No pending recommendation matches these filters.")
@@ -168,6 +188,10 @@ def pending_tab() -> None:
         return
     names = {row.id: f"{row.action_label.lower()} on {row.campaign_name}" for row in rows}
 
+    shown = tuple(row.id for row in rows)
+    if st.session_state.get(TABLE_ROWS) != shown:  # the ticks belong to rows no longer (all) shown
+        st.session_state.pop(TABLE_KEY, None)
+        st.session_state[TABLE_ROWS] = shown
     st.markdown("**Tick the ones to decide together**")
     edited = st.data_editor(
         pd.DataFrame(
@@ -185,6 +209,7 @@ def pending_tab() -> None:
         key=TABLE_KEY,
         hide_index=True,
         width="stretch",
+        height=table_height(len(rows)),
         disabled=READ_ONLY_COLUMNS if me.can_write else True,
         column_config={
             "Select": st.column_config.CheckboxColumn("Select", width="small"),
@@ -194,6 +219,7 @@ def pending_tab() -> None:
             "Reason": st.column_config.TextColumn("Reason", width="large"),
         },
     )
+    list_footer(pending.pages, PAGE_KEY, f"{pending.total} waiting, most confident first")
     chosen = [int(i) for i in edited.index[edited["Select"]]]
     with st.container(horizontal=True):
         st.button(
@@ -213,7 +239,7 @@ def pending_tab() -> None:
             on_click=decide,
             args=(reject, chosen, names),
         )
-        st.caption(f"{len(rows)} waiting · approving applies the change to the platforms at once")
+        st.caption("Approving applies the change to the platforms at once.")
 
     st.markdown("**One by one**")
     for row in rows:
@@ -252,7 +278,9 @@ def pending_tab() -> None:
 
 
 def autopilot_tab() -> None:
-    overview = cached(views.autopilot, me)
+    overview = cached(
+        views.autopilot, me, page=st.session_state.get("autopilot_page", 1), page_size=PAGE_SIZE
+    )
     st.toggle(
         "Autopilot mode for the whole company",
         value=overview.mode == "autopilot",
@@ -273,10 +301,11 @@ def autopilot_tab() -> None:
             "Approval mode: the optimizer only proposes, whatever the switches below say. In autopilot "
             f"mode it would apply, on the campaigns switched on, what it is at least {bar} sure of."
         )
-    if not overview.campaigns:
+    campaigns = overview.campaigns
+    if not campaigns.total:
         empty_state("No campaigns yet — create one or import a CSV.", icon=":material/campaign:")
         return
-    for campaign in overview.campaigns:
+    for campaign in campaigns.items:
         name_column, switch_column = st.columns([4, 1], vertical_alignment="center")
         name_column.markdown(f"**{campaign.name}** · :gray[{status_text(campaign.status)}]")
         switch_column.toggle(
@@ -287,6 +316,7 @@ def autopilot_tab() -> None:
             on_change=set_autopilot,
             args=(campaign,),
         )
+    list_footer(campaigns.pages, "autopilot_page", f"{campaigns.total} campaigns that are not archived")
 
 
 TABS = {"Pending": pending_tab, "Autopilot": autopilot_tab}

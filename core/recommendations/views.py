@@ -1,15 +1,17 @@
 """Read-side views of the optimizer's proposals for any door: pending rows in words, what they can be
 filtered by, and which campaigns the autopilot may steer."""
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from core.actor import Actor
 from core.optimizer.service import settings_for
+from core.schemas import MAX_PAGE_SIZE, Page
 from db.enums import CampaignStatus, Platform, RecommendationStatus
 from db.models import Campaign, PlatformCampaign, Recommendation
 
@@ -58,7 +60,7 @@ class AutopilotCampaign:
 class AutopilotOverview:
     mode: str  # "approval" or "autopilot": the company's optimizer setting
     confidence_bar: float
-    campaigns: list[AutopilotCampaign]
+    campaigns: Page[AutopilotCampaign]
 
 
 def pending(
@@ -68,9 +70,12 @@ def pending(
     action: str | None = None,
     platform: str | None = None,
     campaign_id: int | None = None,
-) -> list[RecommendationRow]:
-    """The company's pending recommendations, most confident first. `platform` matches those aimed at
-    a placement on it and campaign-wide ones (a reallocation) of campaigns that run on it."""
+    page: int = 1,
+    page_size: int = 25,
+) -> Page[RecommendationRow]:
+    """One page of the company's pending recommendations, most confident first (a page past the end
+    is the last one). `platform` matches those aimed at a placement on it and campaign-wide ones (a
+    reallocation) of campaigns that run on it."""
     placement = aliased(PlatformCampaign)
     query = (
         select(Recommendation, Campaign.name, Campaign.status, placement.platform)
@@ -89,10 +94,17 @@ def pending(
         query = query.where(
             (placement.platform == platform) | (Recommendation.platform_campaign_id.is_(None) & runs_on)
         )
-    query = query.order_by(
-        Recommendation.confidence.desc(), Recommendation.created_at.desc(), Recommendation.id.desc()
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+    page = min(max(page, 1), max(1, math.ceil(total / page_size)))
+    query = (
+        query.order_by(
+            Recommendation.confidence.desc(), Recommendation.created_at.desc(), Recommendation.id.desc()
+        )
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     )
-    return [
+    rows = [
         RecommendationRow(
             id=recommendation.id,
             campaign_id=recommendation.campaign_id,
@@ -109,6 +121,7 @@ def pending(
         )
         for recommendation, campaign_name, campaign_status, placement_platform in session.execute(query)
     ]
+    return Page(rows, total, page, page_size)
 
 
 def pending_facets(session: Session, actor: Actor) -> RecommendationFacets:
@@ -132,18 +145,24 @@ def pending_facets(session: Session, actor: Actor) -> RecommendationFacets:
     )
 
 
-def autopilot(session: Session, actor: Actor) -> AutopilotOverview:
-    """The company's optimizer mode and every campaign the autopilot could steer (not archived)."""
+def autopilot(session: Session, actor: Actor, *, page: int = 1, page_size: int = 25) -> AutopilotOverview:
+    """The company's optimizer mode and one page of the campaigns the autopilot could steer (every
+    campaign but the archived ones, by name)."""
     settings = settings_for(session, actor)
+    page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
+    steerable = (Campaign.company_id == actor.company_id, Campaign.status != CampaignStatus.ARCHIVED)
+    total = session.scalar(select(func.count()).select_from(Campaign).where(*steerable)) or 0
     rows = session.execute(
         select(Campaign.id, Campaign.name, Campaign.status, Campaign.autopilot)
-        .where(Campaign.company_id == actor.company_id, Campaign.status != CampaignStatus.ARCHIVED)
+        .where(*steerable)
         .order_by(Campaign.name, Campaign.id)
+        .limit(page_size)
+        .offset((page - 1) * page_size)
     ).all()
     return AutopilotOverview(
         mode=settings.mode,
         confidence_bar=settings.autopilot_confidence,
-        campaigns=[AutopilotCampaign(*row) for row in rows],
+        campaigns=Page([AutopilotCampaign(*row) for row in rows], total, page, page_size),
     )
 
 

@@ -71,7 +71,7 @@ def test_an_unknown_csv_is_imported_with_a_column_mapping(admin_app) -> None:
     app = import_tab(open_page(admin_app, "campaigns"))
     app = upload(app, "kampagnen.csv", (FIXTURES / "kampagnen_export_de.csv").read_bytes())
     assert not app.exception
-    assert "found no header row" in " ".join(e.value for e in app.error)
+    assert "Nothing was imported: the file found no header row" in " ".join(e.value for e in app.error)
     assert not _has(app, "import_now")
     mapping = {
         "Datum": "date",

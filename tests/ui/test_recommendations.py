@@ -222,3 +222,32 @@ def test_a_viewer_can_look_but_not_decide(viewer_app) -> None:
     assert all(t.disabled for t in app.toggle if t.key.startswith("autopilot_"))
     assert app.toggle(key="autopilot_mode").disabled
     assert recommendations_by_status() == before
+
+
+def test_a_long_list_comes_in_pages_and_ticks_do_not_follow_to_another_page(admin_app) -> None:
+    with session_scope() as session:  # 30 more proposals, as a big company's pass would leave
+        template = session.scalar(select(Recommendation).where(Recommendation.status == "pending").limit(1))
+        for n in range(30):
+            session.add(
+                Recommendation(
+                    company_id=template.company_id,
+                    campaign_id=template.campaign_id,
+                    platform_campaign_id=template.platform_campaign_id,
+                    action=template.action,
+                    params=template.params,
+                    reason=f"Proposal {n}",
+                    confidence=0.5,
+                    expected_impact=template.expected_impact,
+                    status="pending",
+                )
+            )
+    app = open_page(admin_app, "recommendations")
+    waiting = pending_ids()
+    assert len(app.data_editor(key=TABLE).value) == 25
+    app = tick(app, 0)
+    assert app.button(key="approve_selected").label == "Approve selected (1)"
+    app.get("pagination")[0].set_value(2).run()
+    assert not app.exception
+    assert len(app.data_editor(key=TABLE).value) == len(waiting) - 25
+    assert app.button(key="approve_selected").label == "Approve selected (0)"
+    assert f"{len(waiting)} waiting, most confident first" in [c.value for c in app.caption]
