@@ -112,6 +112,7 @@ def screenshot(page: Page, path: Path) -> None:
     """The whole screen: the window grows to the height of the page's content first."""
     height = page.evaluate("document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
     page.set_viewport_size({"width": 1440, "height": max(900, min(height, 4000))})
+    page.mouse.move(0, 0)  # no button caught in its hover colour
     settled(page)
     page.screenshot(path=path)
     page.set_viewport_size({"width": 1440, "height": 1000})
