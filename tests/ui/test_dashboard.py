@@ -20,6 +20,7 @@ def test_kpis_charts_and_campaigns_render(admin_app) -> None:
     assert "Black Friday Sale 2026" in set(campaigns["Campaign"])
     assert campaigns["Spend"].str.startswith("$").all()
     assert len(app.get("vega_lite_chart")) == 2
+    assert [link.proto.label for link in app.get("page_link")] == ["Review the recommendations"]
 
 
 def test_the_date_range_and_the_campaign_filters_change_what_is_shown(admin_app) -> None:
