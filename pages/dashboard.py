@@ -100,7 +100,7 @@ for tile, (metric, kpi) in zip(tiles, summary.kpis.items(), strict=True):
         chart_type="area" if metric in ("spend", "revenue") else "line",
         help=f"Previous period: {format_day(previous.start)} – {format_day(previous.end)}",
     )
-caption_column, link_column = st.columns([4, 1], vertical_alignment="center")
+caption_column, link_column = st.columns([3, 1], vertical_alignment="center")
 caption_column.caption(
     f"{summary.active_campaigns} active campaigns · {summary.open_alerts} open alerts · "
     f"{summary.pending_recommendations} recommendations waiting · change against the "
