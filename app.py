@@ -12,6 +12,7 @@ SCREENS = [
     st.Page("pages/dashboard.py", title="Dashboard", icon=":material/space_dashboard:", default=True),
     st.Page("pages/campaigns.py", title="Campaigns", icon=":material/campaign:"),
     st.Page("pages/analytics.py", title="Analytics", icon=":material/query_stats:"),
+    st.Page("pages/recommendations.py", title="AI Recommendations", icon=":material/lightbulb:"),
     st.Page("pages/planner.py", title="Planner", icon=":material/timeline:"),
     st.Page("pages/action_history.py", title="Action History", icon=":material/history:"),
 ]

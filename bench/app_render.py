@@ -4,8 +4,9 @@
 
 1. The demo (`seed-demo`) on SQLite and on PostgreSQL: every screen, with a cold cache (the
    first visit) and a warm one. Target: under 2 s each.
-2. A company with 10,000 campaigns (three platforms each, 90 days of metrics) on PostgreSQL:
-   the Dashboard with a cold cache. Target: under 3 s.
+2. A company with 10,000 campaigns (three platforms each, 90 days of metrics, 5,000 pending
+   recommendations) on PostgreSQL: the Dashboard, Campaigns and AI Recommendations with a cold
+   cache. Target: under 3 s.
 
 Each figure is also given as a multiple of the login screen's render in the same run (the
 cost of a run that reads nothing), so machines of different speed compare.
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import streamlit as st
-from sqlalchemy import insert, select, text
+from sqlalchemy import func, insert, select, text
 from streamlit.testing.v1 import AppTest
 
 from bench._support import bench_company, postgres_argument, scratch_postgres
@@ -35,9 +36,9 @@ from core.demo import DEMO_LOGIN, seed_demo
 from core.metrics.service import FRAME_COLUMNS, refresh_rollups
 from db import Database
 from db.enums import Platform
-from db.models import Campaign, PlatformCampaign
+from db.models import Campaign, PlatformCampaign, Recommendation
 
-SCREENS = ("dashboard", "campaigns", "analytics", "action_history")
+SCREENS = ("dashboard", "campaigns", "analytics", "recommendations", "action_history")
 BENCH_LOGIN = ("bench", "bench-password")
 TIMEOUT = 120
 
@@ -180,9 +181,33 @@ def big_company(database: Database, campaigns: int, days: int, seed: int = 3) ->
             f"COPY metrics_history ({', '.join(FRAME_COLUMNS)}) FROM STDIN WITH (FORMAT csv)", buffer
         )
         refresh_rollups(session, actor.company_id)
+    with database.session_scope() as session:  # a pending proposal on every other campaign
+        first_placements = session.execute(
+            select(PlatformCampaign.campaign_id, func.min(PlatformCampaign.id))
+            .where(PlatformCampaign.company_id == actor.company_id)
+            .group_by(PlatformCampaign.campaign_id)
+        ).all()
+        proposals = [
+            {
+                "company_id": actor.company_id,
+                "campaign_id": campaign_id,
+                "platform_campaign_id": placement_id,
+                "action": "pause_placement",
+                "params": {},
+                "reason": "The weak spot of the campaign.",
+                "confidence": float(rng.uniform(0.5, 1.0)),
+                "expected_impact": {"metric": "conversions", "per_day": 1.0, "per_week": 7.0},
+                "status": "pending",
+            }
+            for campaign_id, placement_id in first_placements[::2]
+        ]
+        session.execute(insert(Recommendation), proposals)
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
-    print(f"  {campaigns:,} campaigns, {len(placements):,} placements, {n:,} daily rows")
+    print(
+        f"  {campaigns:,} campaigns, {len(placements):,} placements, {n:,} daily rows, "
+        f"{len(proposals):,} pending recommendations"
+    )
     return actor
 
 
@@ -215,7 +240,7 @@ def main() -> None:
         big_company(database, args.campaigns, args.days)
         point_app_at(database.url.render_as_string(hide_password=False))
         baseline = login_screen()
-        times = screen_times(*BENCH_LOGIN, ("dashboard", "campaigns"), args.repeat)
+        times = screen_times(*BENCH_LOGIN, ("dashboard", "campaigns", "recommendations"), args.repeat)
         report(f"{args.campaigns:,} campaigns on PostgreSQL", times, baseline, 3.0)
         get_database().dispose()
 

@@ -9,6 +9,7 @@ from core.analytics import export
 from core.analytics import service as analytics
 from core.campaigns import views as campaign_views
 from core.metrics.reporting import DateRange
+from core.optimizer import service as optimizer
 from db.enums import Platform
 from ui import charts
 from ui.auth import signed_in
@@ -27,6 +28,8 @@ from ui.common import (
 
 TREND_METRICS = ["spend", "revenue", "conversions", "roas", "cpa", "ctr"]
 WEEKDAY_METRICS = ["conversions", "spend", "revenue"]
+FORECAST_METRICS = ["spend", "conversions", "revenue"]
+FORECAST_DAYS = 14
 NO_DATA = "No spend in this period for this selection. Pick a longer range or other platforms."
 
 me = signed_in().actor
@@ -254,6 +257,73 @@ def weekdays_tab(period: DateRange) -> None:
     )
 
 
+def forecast_tab(period: DateRange) -> None:
+    options = cached(campaign_views.choices, me)
+    if not options:
+        empty_state("No campaigns yet — create one or import a CSV.")
+        return
+    names = {c.id: f"{c.name} ({c.status})" for c in options}
+    choice_column, metric_column = st.columns([3, 2], vertical_alignment="bottom")
+    campaign_id = choice_column.selectbox(
+        "Campaign", list(names), format_func=names.get, key="forecast_campaign"
+    )
+    metric = metric_column.segmented_control(
+        "Forecast of",
+        FORECAST_METRICS,
+        default="spend",
+        required=True,
+        format_func=charts.METRIC_TITLES.get,
+        key="forecast_metric",
+    )
+    forecast = cached(optimizer.forecast_campaign, me, campaign_id=campaign_id, days=FORECAST_DAYS)
+    if not forecast.enough_history:
+        empty_state(
+            f"Only {forecast.history_days} days of spend so far: a forecast needs at least "
+            f"{optimizer.MIN_FORECAST_HISTORY_DAYS} to learn the campaign's level and weekday pattern. "
+            "It appears here once the campaign has run that long.",
+            icon=":material/hourglass_empty:",
+        )
+        return
+    frame, pacing = forecast.frame, forecast.pacing
+    {"overspend": st.warning, "underspend": st.info}.get(pacing.status, st.success)(pacing.message)
+    tiles = st.columns(3)
+    for tile, name in zip(tiles, FORECAST_METRICS, strict=True):
+        shown = format_money if name != "conversions" else format_count
+        tile.metric(
+            f"{charts.METRIC_TITLES[name]}, next {FORECAST_DAYS} days",
+            shown(frame[name].sum()),
+            border=True,
+            help=f"80% interval of each day: {shown(frame[f'{name}_low'].sum())} – "
+            f"{shown(frame[f'{name}_high'].sum())} summed over the days",
+        )
+    st.altair_chart(charts.forecast_band(forecast.history, frame, metric), width="stretch")
+    st.caption(
+        "Solid: the last four weeks as recorded. Dashed: the expected day, inside the range it "
+        "falls in four times out of five. Recent days may still gain late conversions."
+    )
+    with st.expander("The numbers"):
+        st.dataframe(
+            {
+                "Day": frame["date"].map(format_day),
+                **{
+                    charts.METRIC_TITLES[name]: [
+                        f"{shown(mid)} ({shown(low)} – {shown(high)})"
+                        for mid, low, high in zip(
+                            frame[name], frame[f"{name}_low"], frame[f"{name}_high"], strict=True
+                        )
+                    ]
+                    for name, shown in (
+                        ("spend", format_money),
+                        ("conversions", format_count),
+                        ("revenue", format_money),
+                    )
+                },
+            },
+            hide_index=True,
+            width="stretch",
+        )
+
+
 def export_tab(period: DateRange) -> None:
     st.markdown(
         f"The figures of **{format_day(period.start)} – {format_day(period.end)}** for every platform, "
@@ -294,6 +364,7 @@ TABS = {
     "Platforms": platforms_tab,
     "Campaign drill-down": drilldown_tab,
     "Weekdays": weekdays_tab,
+    "Forecast": forecast_tab,
     "Export": export_tab,
 }
 

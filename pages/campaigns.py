@@ -1,6 +1,6 @@
 """Campaigns: the list, a new campaign, and one campaign's details, platforms, budget split and status.
 
-Each tab is one function in TABS (importing CSV exports will be one more).
+Each tab is one function in TABS; importing CSV exports is one of them.
 """
 
 from collections.abc import Callable, Mapping
@@ -16,6 +16,7 @@ from core.dashboard.service import CampaignRow
 from core.database import session_scope
 from core.errors import AdFlowError, NotFound, ValidationError
 from core.money import split_amount, to_money
+from core.platforms import csv_import
 from db.enums import CampaignStatus, Objective, Platform
 from ui.auth import signed_in
 from ui.common import (
@@ -44,6 +45,22 @@ from ui.common import (
 PLATFORMS = [p.value for p in Platform]
 OBJECTIVES = [o.value for o in Objective]
 NEW = "new"  # prefix of the new-campaign widgets' keys
+IMPORT_ROUND = "import_round"  # bumped after an import, so the uploader starts empty
+IMPORT_PREVIEW = "import_preview"
+FROM_FILE = ""  # the import options' "detect it from the file" choice
+FIELD_NAMES = {
+    "date": "Day",
+    "date_end": "Last day (of a range)",
+    "campaign": "Campaign name",
+    "campaign_id": "Campaign ID",
+    "platform": "Platform",
+    "impressions": "Impressions",
+    "clicks": "Clicks",
+    "conversions": "Conversions",
+    "spend": "Spend",
+    "revenue": "Revenue",
+    "currency": "Currency",
+}
 ERRORS = "errors"
 STATUS_MOVES = {
     CampaignStatus.ACTIVE: (
@@ -476,7 +493,186 @@ def new_tab() -> None:
     )
 
 
-TABS = {"Campaigns": list_tab, "New campaign": new_tab}
+def import_tab() -> None:
+    st.markdown(
+        "Bring in the daily figures you already have: a **Google Ads** report, a **Meta Ads Manager** "
+        "export, or any CSV with a day, campaign, impressions, clicks and spend per row. Campaigns "
+        "the file names are created (as drafts) or matched by name; days already stored are replaced."
+    )
+    round_ = st.session_state.setdefault(IMPORT_ROUND, 0)
+    upload = st.file_uploader("CSV export", type=["csv", "tsv", "txt"], key=f"import_file_{round_}")
+    if upload is None:
+        return
+    platform_column, date_column = st.columns(2)
+    platform = platform_column.selectbox(
+        "Platform of every row",
+        [FROM_FILE, *PLATFORMS],
+        format_func=lambda p: platform_label(p) if p else "From the file",
+        key="import_platform",
+        help="Needed only for a plain CSV without a platform column",
+    )
+    date_format = date_column.text_input(
+        "Date format",
+        key="import_date_format",
+        placeholder="detected, e.g. %d/%m/%Y",
+        help="Needed only when dates such as 03/04/2026 could be read two ways",
+    )
+    columns = csv_import.file_columns(upload)
+    mapping = mapping_of(upload, columns)  # the choices below, as they stand from the last run
+    options = {"platform": platform or None, "mapping": mapping, "date_format": date_format or None}
+    refusal = None
+    try:
+        preview = import_preview(upload, options)
+    except ValidationError as error:
+        refusal = error
+    with st.expander("Column mapping", expanded=bool(mapping or refusal)):
+        st.caption("Say what a column holds when it is not detected, or is read as something else.")
+        grid = st.columns(4)
+        for index, column in enumerate(columns):
+            grid[index % 4].selectbox(
+                column,
+                [FROM_FILE, *csv_import.FIELDS],
+                format_func=lambda f: FIELD_NAMES.get(f, f) if f else "Detect",
+                key=f"import_map_{upload.file_id}_{index}",
+            )
+    if refusal is not None:
+        st.error(
+            "Nothing was imported: "
+            + "; ".join(f"the file {m}" if f == "file" else m for f, m in refusal.errors.items()),
+            icon=":material/error:",
+        )
+        st.caption("Fix the file, or say above which platform it is from and what its columns hold.")
+        return
+    show_preview(preview)
+    if preview.ok:
+        st.button(
+            f"Import {preview.campaign_days:,} campaign-days",
+            key="import_now",
+            type="primary",
+            icon=":material/upload:",
+            disabled=not me.can_write,
+            on_click=import_now,
+            args=(upload, options),
+        )
+
+
+def mapping_of(upload: Any, columns: list[str]) -> dict[str, str]:
+    """The file column → field choices made in the mapping widgets."""
+    state = st.session_state
+    return {
+        column: state[key]
+        for index, column in enumerate(columns)
+        if state.get(key := f"import_map_{upload.file_id}_{index}")
+    }
+
+
+def import_preview(upload: Any, options: dict[str, Any]) -> csv_import.ImportPreview:
+    """What the file would import; read again only when the file or the options change."""
+    signature = (upload.file_id, repr(sorted(options.items())))
+    remembered = st.session_state.get(IMPORT_PREVIEW)
+    if remembered and remembered[0] == signature:
+        return remembered[1]
+    upload.seek(0)
+    with session_scope() as session:
+        preview = csv_import.preview(session, me, upload, options)
+    st.session_state[IMPORT_PREVIEW] = (signature, preview)
+    return preview
+
+
+def show_preview(preview: csv_import.ImportPreview) -> None:
+    summed = f", {preview.summed_rows:,} of them summed into others" if preview.summed_rows else ""
+    when = (
+        f"{format_day(preview.first_day)} – {format_day(preview.last_day)}"
+        if preview.first_day
+        else "no days"
+    )
+    st.markdown(
+        f"**{csv_import.FORMAT_LABELS[preview.format]}** · {preview.rows:,} rows{summed} · "
+        f"{preview.campaign_days:,} campaign-days · {when}"
+    )
+    st.caption(
+        f"{preview.encoding}, {preview.delimiter}-separated, header on line {preview.header_line}, "
+        f"dates as {preview.date_format}, numbers as {preview.number_format}, {preview.level} level"
+        + (f", in {preview.currency}" if preview.currency else "")
+        + " · columns read: "
+        + ", ".join(f"{column} → {FIELD_NAMES.get(name, name)}" for name, column in preview.columns.items())
+    )
+    for note in preview.notes:
+        st.caption(f":material/info: {note[0].upper()}{note[1:]}")
+    tiles = st.columns(5)
+    for tile, name in zip(tiles, ("impressions", "clicks", "conversions", "spend", "revenue"), strict=True):
+        value = preview.totals.get(name, 0.0)
+        tile.metric(
+            FIELD_NAMES[name], format_money(value) if name in ("spend", "revenue") else format_count(value)
+        )
+    if preview.error_count:
+        listed = (
+            f" (the first {len(preview.errors)} are listed)"
+            if preview.error_count > len(preview.errors)
+            else ""
+        )
+        st.error(
+            f"{preview.error_count:,} bad row(s){listed}: nothing can be imported until the file is fixed.",
+            icon=":material/error:",
+        )
+        st.dataframe(
+            [
+                {"Line": e["line"], "Column": e["column"], "Value": e["value"], "Problem": e["message"]}
+                for e in preview.errors
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+    for conflict in preview.conflicts:
+        st.warning(f"Cannot import as it is: {conflict}.")
+    if preview.campaigns:
+        st.dataframe(
+            [
+                {
+                    "Platform": platform_label(plan.platform),
+                    "Campaign": plan.name,
+                    "Days": plan.days,
+                    "From": format_day(plan.first_day),
+                    "To": format_day(plan.last_day),
+                    "Rows": plan.rows,
+                    "Spend": format_money(plan.spend),
+                    "Revenue": format_money(plan.revenue),
+                    "Goes to": "a new campaign"
+                    if plan.campaign_id is None
+                    else "a new platform of it"
+                    if plan.placement_id is None
+                    else "the campaign as it is",
+                }
+                for plan in preview.campaigns
+            ],
+            hide_index=True,
+            width="stretch",
+        )
+
+
+def import_now(upload: Any, options: dict[str, Any]) -> None:
+    upload.seek(0)
+    try:
+        with session_scope() as session:
+            result = csv_import.import_file(session, me, upload, options)
+    except ValidationError as error:
+        st.session_state.pop(IMPORT_PREVIEW, None)
+        flash("error", "Nothing was imported: " + "; ".join(error.errors.values()))
+        return
+    except AdFlowError as error:
+        flash("warning", f"Nothing was imported: {error.message}")
+        return
+    data_changed(me)
+    st.session_state.pop(IMPORT_PREVIEW, None)
+    st.session_state[IMPORT_ROUND] += 1  # a fresh, empty uploader
+    flash(
+        "success",
+        f"Imported {result.days_written:,} campaign-days; created {result.campaigns_created} campaign(s) "
+        f"and {result.placements_created} platform campaign(s).",
+    )
+
+
+TABS = {"Campaigns": list_tab, "New campaign": new_tab, "Import CSV": import_tab}
 
 st.title("Campaigns")
 show_flash()

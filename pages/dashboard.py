@@ -1,19 +1,26 @@
 """Dashboard: KPIs against the previous period, daily trend, platforms, alerts, pacing, campaigns."""
 
+from collections.abc import Callable
+
 import streamlit as st
 
+from core.alerts import service as alert_service
 from core.dashboard import service as dashboard
 from core.dashboard.pacing import PaceStatus
+from core.database import session_scope
+from core.errors import AdFlowError
 from ui import charts
 from ui.auth import signed_in
 from ui.common import (
     SCORE_COLUMN,
     cached,
     campaign_filters,
+    data_changed,
     date_range_control,
     days_ago,
     empty_state,
     filtered,
+    flash,
     format_change,
     format_count,
     format_day,
@@ -23,8 +30,10 @@ from ui.common import (
     list_footer,
     platform_label,
     platforms_text,
+    show_flash,
     status_text,
     table_height,
+    view_only_notice,
 )
 
 KPI_TITLES = {
@@ -45,11 +54,34 @@ PACE_TEXT = {
     PaceStatus.NOT_STARTED: "Not started",
     PaceStatus.ENDED: "Ended",
 }
+ALERT_PICK = "alert_pick_"
+ALERT_DONE = {"acknowledge": "acknowledged", "resolve": "resolved"}
+
 me = signed_in().actor
+
+
+def handle_alerts(verb: Callable[..., list], ids: list[int]) -> None:
+    """Acknowledge or resolve these alerts, in one unit of work."""
+    try:
+        with session_scope() as session:
+            verb(session, me, ids)
+    except AdFlowError as error:
+        flash("warning", f"Nothing was changed: {error.message}")
+        return
+    data_changed(me)
+    for alert_id in ids:
+        st.session_state.pop(f"{ALERT_PICK}{alert_id}", None)
+    count = f"{len(ids)} alert{'s' if len(ids) != 1 else ''}"
+    flash("success", f"{count} {ALERT_DONE[verb.__name__]}.")
+
+
 title, controls = st.columns([3, 2], vertical_alignment="bottom")
 title.title("Dashboard")
 with controls:
     period = date_range_control("dashboard")
+show_flash()
+if not me.can_write:
+    view_only_notice()
 
 with st.spinner("Adding up the period…"):
     overview = cached(dashboard.overview, me, start=period.start, end=period.end)
@@ -68,11 +100,16 @@ for tile, (metric, kpi) in zip(tiles, summary.kpis.items(), strict=True):
         chart_type="area" if metric in ("spend", "revenue") else "line",
         help=f"Previous period: {format_day(previous.start)} – {format_day(previous.end)}",
     )
-st.caption(
+caption_column, link_column = st.columns([3, 1], vertical_alignment="center")
+caption_column.caption(
     f"{summary.active_campaigns} active campaigns · {summary.open_alerts} open alerts · "
     f"{summary.pending_recommendations} recommendations waiting · change against the "
     f"{previous.days} days before"
 )
+if summary.pending_recommendations:
+    link_column.page_link(
+        "pages/recommendations.py", label="Review the recommendations", icon=":material/lightbulb:"
+    )
 
 trend_column, platform_column = st.columns([3, 2], gap="large")
 with trend_column:
@@ -110,12 +147,35 @@ with alerts_column:
         )
     for alert in alerts.items:
         where = alert.campaign_name + (f" · {platform_label(alert.platform)}" if alert.platform else "")
-        st.markdown(
+        pick, text = st.columns([1, 14], vertical_alignment="center")
+        pick.checkbox(
+            f"Select the alert on {where}",
+            key=f"{ALERT_PICK}{alert.id}",
+            disabled=not me.can_write,
+            label_visibility="collapsed",
+        )
+        text.markdown(
             f"{SEVERITY_BADGES.get(alert.severity, alert.severity)} **{where}** — {alert.message}  \n"
             f":gray[{alert.metric.upper()} · {days_ago(alert.date)}]"
         )
     if alerts.total > len(alerts.items):
         st.caption(f"and {alerts.total - len(alerts.items)} more")
+    if alerts.items:
+        ticked = [a.id for a in alerts.items if st.session_state.get(f"{ALERT_PICK}{a.id}")]
+        with st.container(horizontal=True):
+            for label, verb, icon in (
+                ("Acknowledge", alert_service.acknowledge, ":material/visibility:"),
+                ("Resolve", alert_service.resolve, ":material/task_alt:"),
+            ):
+                st.button(
+                    f"{label} ({len(ticked)})",
+                    key=f"alerts_{label.lower()}",
+                    icon=icon,
+                    disabled=not me.can_write or not ticked,
+                    on_click=handle_alerts,
+                    args=(verb, ticked),
+                    help=f"{label} the ticked alerts",
+                )
 with pacing_column:
     st.subheader("Budget pacing")
     pacing = cached(dashboard.budget_pacing, me, limit=6)

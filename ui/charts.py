@@ -292,3 +292,37 @@ def frontier(points: pd.DataFrame, metric: str, current: float) -> alt.LayerChar
     )
     now = alt.Chart(pd.DataFrame({"spend": [current]})).mark_rule(strokeDash=[4, 3], color=SPEND_COLOR)
     return band + line + now.encode(x="spend:Q")
+
+
+def forecast_band(history: pd.DataFrame, forecast: pd.DataFrame, metric: str) -> alt.LayerChart:
+    """The recorded days as a line, then the forecast as a dashed line inside its 80% interval."""
+    title, axis_format = METRIC_TITLES[metric], number_format(metric)
+    exact = number_format(metric, exact=True)
+    x = alt.X("date:T", title=None, axis=alt.Axis(format="%b %d"))
+    recorded = (
+        alt.Chart(_dated(history))
+        .mark_line(color=SPEND_COLOR, point=True)
+        .encode(
+            x=x,
+            y=alt.Y(f"{metric}:Q", title=title, axis=alt.Axis(format=axis_format)),
+            tooltip=[
+                alt.Tooltip("date:T", title="Day", format="%b %d, %Y"),
+                alt.Tooltip(f"{metric}:Q", title=f"{title} (recorded)", format=exact),
+            ],
+        )
+    )
+    ahead = alt.Chart(_dated(forecast))
+    band = ahead.mark_area(color=REVENUE_COLOR, opacity=0.2).encode(
+        x=x, y=f"{metric}_low:Q", y2=f"{metric}_high:Q"
+    )
+    expected = ahead.mark_line(color=REVENUE_COLOR, strokeDash=[6, 4], point=True).encode(
+        x=x,
+        y=f"{metric}:Q",
+        tooltip=[
+            alt.Tooltip("date:T", title="Day", format="%b %d, %Y"),
+            alt.Tooltip(f"{metric}:Q", title=f"{title} (expected)", format=exact),
+            alt.Tooltip(f"{metric}_low:Q", title="Low (10%)", format=exact),
+            alt.Tooltip(f"{metric}_high:Q", title="High (90%)", format=exact),
+        ],
+    )
+    return alt.layer(band, recorded, expected).properties(height=340)

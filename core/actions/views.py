@@ -25,6 +25,9 @@ ACTION_LABELS = {
     "archive": "Archived",
     "change_budget": "Budget changed",
     "set_platforms": "Platforms and split changed",
+    "pause_placement": "Platform paused",
+    "raise_budget": "Budget raised",
+    "reallocate": "Budget moved between platforms",
     UNDO: "Undo",
 }
 FIELD_LABELS = {

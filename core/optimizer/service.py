@@ -37,7 +37,7 @@ from core.optimizer.anomalies import AnomalyDetector, combine, robust_residuals,
 from core.optimizer.curves import ResponseCurves, fit_curves
 from core.optimizer.features import WindowSums, efficiency, objective_outcome
 from core.optimizer.panel import Panel, build_panel
-from core.optimizer.settings import OptimizerSettings, for_company
+from core.optimizer.settings import COMPANY_SETTINGS_KEY, OptimizerSettings, for_company
 from core.optimizer.trends import forecast_series, weekly_trend
 from core.planner import ledger
 from core.platforms.registry import Connectors
@@ -87,6 +87,17 @@ class RunSummary:
 def settings_for(session: Session, actor: Actor) -> OptimizerSettings:
     """The company's optimizer settings (defaults overlaid with its own)."""
     return for_company(companies.get(session, actor).settings)
+
+
+def set_mode(session: Session, actor: Actor, mode: str) -> OptimizerSettings:
+    """Approval (the engine only proposes) or autopilot (it also applies, on the campaigns whose
+    switch is on, what clears the confidence bar). A company-wide choice: admins only."""
+    actor.require_admin()
+    company = companies.get(session, actor)
+    overrides = dict(company.settings.get(COMPANY_SETTINGS_KEY) or {})
+    settings = for_company({COMPANY_SETTINGS_KEY: {**overrides, "mode": mode}})
+    companies.update_settings(session, actor, {COMPANY_SETTINGS_KEY: {**overrides, "mode": settings.mode}})
+    return settings
 
 
 def run_for_company(
@@ -862,11 +873,23 @@ class Pacing:
     message: str
 
 
+# Fewer days of spend than this and the weekday pattern and level are guesses: no forecast is shown.
+MIN_FORECAST_HISTORY_DAYS = 14
+_FORECAST_HISTORY_SHOWN = 28
+
+
 @dataclass(frozen=True)
 class CampaignForecast:
     campaign_id: int
     frame: pd.DataFrame  # date, spend, spend_low, spend_high, conversions, …, revenue, …
     pacing: Pacing
+    history_days: int = 0  # days with spend in the 8 weeks the forecast learns from
+    # The last four weeks as recorded (date, spend, conversions, revenue), to draw beside the forecast.
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def enough_history(self) -> bool:
+        return self.history_days >= MIN_FORECAST_HISTORY_DAYS
 
 
 def forecast_campaign(
@@ -886,6 +909,9 @@ def forecast_campaign(
     )
     calendar = pd.date_range(last_day - timedelta(days=55), last_day).date
     daily = history.groupby("date")[list(BASE_COLUMNS)].sum().reindex(calendar)
+    recorded = daily[["spend", "conversions", "revenue"]].iloc[-_FORECAST_HISTORY_SHOWN:].fillna(0.0)
+    recorded = recorded.rename_axis("date").reset_index()
+    history_days = int((daily["spend"].fillna(0.0) > 0).sum())
     if settings.conversion_lag_days:
         daily.iloc[-settings.conversion_lag_days :, daily.columns.get_indexer(list(_LATE_METRICS))] = np.nan
     weekdays = np.array([d.weekday() for d in calendar])
@@ -899,7 +925,7 @@ def forecast_campaign(
             frame[metric + suffix] = np.round(
                 values if active else np.zeros(days), 4 if metric == "conversions" else 2
             )
-    return CampaignForecast(campaign_id, frame, _pacing(campaign, frame, today))
+    return CampaignForecast(campaign_id, frame, _pacing(campaign, frame, today), history_days, recorded)
 
 
 def _pacing(campaign: Campaign, frame: pd.DataFrame, today: date) -> Pacing:

@@ -3,6 +3,7 @@ with a column mapping. One service for every door (the Campaigns screen, the CLI
 
     preview(session, actor, file, options)      what the file holds and what importing would do
     import_file(session, actor, file, options)  import it, all or nothing, in the caller's transaction
+    file_columns(file)                          the header's columns, to map a file by hand
 
 The file is read as a stream (twice: once to learn its date and number formats from whole
 columns, once to parse), and its rows are summed to the campaign and day as they are read, so
@@ -48,6 +49,7 @@ from core.platforms.csv_reading import (
     date_example,
     detect_layout,
     epoch_day,
+    header_guess,
     is_skipped,
     parse_dates,
     parse_numbers,
@@ -198,6 +200,15 @@ def import_file(
     placement_ids, campaigns_created, placements_created = _create_missing(session, actor, reading, matches)
     days_written = _write_days(session, actor, reading.daily, placement_ids)
     return ImportResult(result, campaigns_created, placements_created, days_written, result.notes)
+
+
+def file_columns(file: BinaryIO) -> list[str]:
+    """The columns of the file's header as written, to offer in a column mapping (reads its start)."""
+    file = _seekable(file)
+    file.seek(0)
+    head = file.read(SNIFF_BYTES)
+    file.seek(0)
+    return header_guess(head)
 
 
 def _examine(

@@ -223,6 +223,20 @@ def detect_layout(head: bytes, mapping: Mapping[str, str]) -> Layout:
     )
 
 
+def header_guess(head: bytes) -> list[str]:
+    """The column names a file seems to have, for someone to map by hand when `detect_layout` finds
+    no header it knows: the first line of several cells, split at the delimiter that gives most."""
+    encoding = detect_encoding(head)
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head, final=False)
+    lines = [line for line in text.splitlines()[:HEADER_SEARCH_ROWS] if line.strip()]
+    best: list[str] = []
+    for delimiter in DELIMITERS:
+        row = next((r for r in csv.reader(lines, delimiter=delimiter) if len(r) > 1), [])
+        if len(row) > len(best):
+            best = row
+    return [cell.replace("\ufeff", "").strip() for cell in best if cell.strip()]
+
+
 def _field_of(cell: str) -> str | None:
     base = _base_name(cell)
     for name, aliases in ALIASES.items():

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
+from sqlalchemy import create_engine, text
 
 from core.config import PROJECT_ROOT
 from core.demo import DEMO_LOGIN
@@ -22,12 +23,13 @@ from core.demo import DEMO_LOGIN
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PORTS = range(8500, 8600)
-SCREENS = {
-    "Dashboard": "Spend and revenue by day",
-    "Campaigns": "Manage",
-    "Analytics": "Campaign drill-down",
-    "Planner": "Plans for the coming weeks",
-    "Action History": "Every change to a campaign",
+SCREENS = {  # the screen, a text that shows it has rendered, and its screenshot's name
+    "Dashboard": ("Spend and revenue by day", "dashboard"),
+    "Campaigns": ("Manage", "campaigns"),
+    "Analytics": ("Campaign drill-down", "analytics"),
+    "AI Recommendations": ("What the optimizer proposes", "recommendations"),
+    "Planner": ("Plans for the coming weeks", "planner"),
+    "Action History": ("Every change to a campaign", "action-history"),
 }
 
 pytestmark = [
@@ -45,10 +47,17 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def app_url(sqlite_demo_template: Path, tmp_path: Path) -> Iterator[str]:
-    """`streamlit run app.py` on a fresh copy of the demo, on a free localhost port."""
+def demo_file(sqlite_demo_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the demo for the app to work on (and the test to look into)."""
     database = tmp_path / "demo.sqlite3"
     shutil.copyfile(sqlite_demo_template, database)
+    return database
+
+
+@pytest.fixture
+def app_url(demo_file: Path, tmp_path: Path) -> Iterator[str]:
+    """`streamlit run app.py` on a fresh copy of the demo, on a free localhost port."""
+    database = demo_file
     port = free_port()
     server = subprocess.Popen(
         [
@@ -104,12 +113,43 @@ def screenshot(page: Page, path: Path) -> None:
     """The whole screen: the window grows to the height of the page's content first."""
     height = page.evaluate("document.querySelector('[data-testid=stMainBlockContainer]').scrollHeight")
     page.set_viewport_size({"width": 1440, "height": max(900, min(height, 4000))})
+    page.mouse.move(0, 0)  # no button caught in its hover colour
     settled(page)
     page.screenshot(path=path)
     page.set_viewport_size({"width": 1440, "height": 1000})
 
 
-def test_a_marketer_logs_in_and_opens_every_screen(app_url: str, request: pytest.FixtureRequest) -> None:
+def recommendations_by_status(database: Path) -> dict[str, int]:
+    engine = create_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT status, count(*) FROM recommendations GROUP BY status"))
+            return dict(rows.all())
+    finally:
+        engine.dispose()
+
+
+def approve_a_recommendation(page: Page) -> None:
+    """Approve the most confident proposal (running the optimizer first if none is waiting). One
+    whose campaign has changed since (the pause above) is set aside as out of date: take the next."""
+    approve = page.get_by_role("button", name="Approve", exact=True)
+    if not approve.count():
+        page.get_by_role("button", name="Run the optimizer now").click()
+        expect(page.get_by_text("The optimizer has run")).to_be_visible(timeout=120_000)
+        settled(page)
+    for _ in range(3):
+        approve.first.click()
+        outcome = page.get_by_text("Applied: ").or_(page.get_by_text("Out of date: "))
+        expect(outcome.first).to_be_visible(timeout=30_000)
+        settled(page)
+        if page.get_by_text("Applied: ").count():
+            return
+    raise AssertionError("no recommendation could be applied")
+
+
+def test_a_marketer_logs_in_and_opens_every_screen(
+    app_url: str, demo_file: Path, request: pytest.FixtureRequest
+) -> None:
     screenshots = Path(request.config.getoption("--screenshot-dir"))
     screenshots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as playwright:
@@ -123,7 +163,7 @@ def test_a_marketer_logs_in_and_opens_every_screen(app_url: str, request: pytest
 
         page.get_by_role("textbox", name="Password").fill(DEMO_LOGIN[1])
         page.get_by_role("button", name="Log in").click()
-        for screen, landmark in SCREENS.items():
+        for screen, (landmark, shot) in SCREENS.items():
             page.get_by_test_id("stSidebarNav").get_by_text(screen, exact=True).click()
             expect(page.get_by_text(landmark).first).to_be_visible(timeout=30_000)
             settled(page)
@@ -133,8 +173,14 @@ def test_a_marketer_logs_in_and_opens_every_screen(app_url: str, request: pytest
                 page.get_by_role("button", name="Yes, pause").click()
                 expect(page.get_by_text("is now paused.")).to_be_visible(timeout=30_000)
                 settled(page)
-            screenshot(page, screenshots / f"{screen.lower().replace(' ', '-')}.png")
+            if screen == "AI Recommendations":
+                before = recommendations_by_status(demo_file)
+                approve_a_recommendation(page)
+                after = recommendations_by_status(demo_file)
+                assert after.get("applied", 0) == before.get("applied", 0) + 1
+            screenshot(page, screenshots / f"{shot}.png")
         expect(page.get_by_text("Status: active → paused")).to_have_count(2)
+        expect(page.get_by_text("Platform paused").first).to_be_visible()  # the approved proposal
 
         page.get_by_role("button", name="Log out").click()
         expect(page.get_by_role("button", name="Log in")).to_be_visible(timeout=30_000)

@@ -444,3 +444,19 @@ def test_a_stream_that_cannot_seek_is_read_too(session: Session, tenant: Tenant)
     data = (FIXTURES / "google_ads_campaign_report.csv").read_bytes()
     result = csv_import.import_file(session, tenant.marketer, Pipe(data), today=TODAY)
     assert result.days_written == 21
+
+
+def test_the_columns_of_any_file_are_offered_for_a_mapping() -> None:
+    assert csv_import.file_columns(fixture("kampagnen_export_de.csv")) == [
+        "Datum",
+        "Kampagne",
+        "Impressionen",
+        "Klicks",
+        "Kosten",
+        "Conversions",
+        "Umsatz",
+    ]
+    report = fixture("google_ads_campaign_report.csv")  # UTF-16, tabs, title lines above the header
+    assert csv_import.file_columns(report)[:3] == ["Day", "Campaign", "Campaign state"]
+    assert report.tell() == 0  # left at its start, ready for the preview
+    assert csv_import.file_columns(io.BytesIO(b"just one line of text\n")) == []

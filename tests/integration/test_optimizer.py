@@ -254,6 +254,22 @@ def test_approval_mode_and_a_high_bar_only_propose(
     assert summary.applied == 0 and len(pending(session, tenant.admin)) == 1
 
 
+def test_the_mode_is_switched_by_an_admin_keeping_the_other_settings(
+    session: Session, tenant: Tenant
+) -> None:
+    companies.update_settings(session, tenant.admin, {"optimizer": {"pause_score_below": 0.1}})
+
+    switched = optimizer.set_mode(session, tenant.admin, "autopilot")
+
+    assert switched.mode == "autopilot" and switched.pause_score_below == 0.1
+    assert optimizer.settings_for(session, tenant.viewer) == switched
+    with pytest.raises(PermissionDenied):
+        optimizer.set_mode(session, tenant.marketer, "approval")
+    with pytest.raises(ValidationError, match="mode"):
+        optimizer.set_mode(session, tenant.admin, "yolo")
+    assert optimizer.settings_for(session, tenant.viewer).mode == "autopilot"
+
+
 def test_expire_stale_ends_old_pending_advice(
     session: Session, tenant: Tenant, connectors: Connectors
 ) -> None:
@@ -392,12 +408,28 @@ def test_forecast_and_pacing(session: Session, tenant: Tenant, connectors: Conne
     assert forecast.frame["spend"].mean() == pytest.approx(750, rel=0.35)
     assert forecast.pacing.status in ("on_track", "overspend", "underspend")
     assert forecast.pacing.message
+    assert forecast.enough_history and forecast.history_days >= 28
+    assert len(forecast.history) == 28 and forecast.history["date"].iloc[-1] == TODAY - timedelta(days=1)
+    assert forecast.history["spend"].sum() > 0
     campaign.total_budget = campaign.spent_budget + Decimal("2000.00")
     tight = optimizer.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
     assert tight.pacing.status == "overspend" and tight.pacing.date <= TODAY + timedelta(days=3)
     assert "overspend" in tight.pacing.message
     with pytest.raises(ValidationError, match="days"):
         optimizer.forecast_campaign(session, tenant.viewer, campaign.id, days=0, today=TODAY)
+
+
+def test_a_forecast_says_when_its_history_is_too_short(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
+    campaign = campaign_with_history(
+        session, tenant, connectors, "Fresh", {"google_ads": (100.0, {})}, days=5
+    )
+
+    forecast = optimizer.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
+
+    assert 1 <= forecast.history_days < optimizer.MIN_FORECAST_HISTORY_DAYS
+    assert not forecast.enough_history
 
 
 def test_company_curves_are_the_ones_the_pass_uses(
