@@ -349,7 +349,12 @@ def _describe(
         for w in range(weeks)
     ]
     placements = explain(inputs, objective, planned_daily, locked, lower, upper)
-    notes = notes + [p.warning for p in placements if p.warning]
+    beyond = [p for p in placements if p.extrapolates]
+    if beyond:  # one line for the plan; each placement's own warning is in its explanation
+        notes.append(
+            f"{len(beyond)} of {len(placements)} placements would spend beyond anything their history "
+            "has seen: their curves there are extrapolations (see each placement's explanation)."
+        )
     if (inputs.days_of_data < 14).any():
         notes.append("Some placements have under two weeks of data: their curves are rough guesses.")
     return Plan(
@@ -404,7 +409,7 @@ def explain(
         warning = None
         if extrapolates[k]:
             warning = (
-                f"Placement {int(inputs.ids[k])} ({platform}): the plan spends up to "
+                f"The plan spends up to "
                 f"${planned_max[k]:,.2f} a day, "
                 f"beyond the ${inputs.spend_seen_high[k]:,.2f} its history has seen; its curve there is an "
                 "extrapolation."

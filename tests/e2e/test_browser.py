@@ -178,6 +178,10 @@ def test_a_marketer_logs_in_and_opens_every_screen(
                 approve_a_recommendation(page)
                 after = recommendations_by_status(demo_file)
                 assert after.get("applied", 0) == before.get("applied", 0) + 1
+            if screen == "Planner":
+                page.get_by_role("button", name="Make the plan").click()
+                expect(page.get_by_text("Why", exact=True)).to_be_visible(timeout=60_000)
+                settled(page)
             screenshot(page, screenshots / f"{shot}.png")
         expect(page.get_by_text("Status: active → paused")).to_have_count(2)
         expect(page.get_by_text("Platform paused").first).to_be_visible()  # the approved proposal
