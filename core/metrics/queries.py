@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
-from core.metrics.definitions import BASE_COLUMNS, add_ratios
+from core.metrics.definitions import BASE_COLUMNS, add_ratios, efficiency_metric
 from db.models import Campaign, MetricsHistory, PlatformCampaign
 
 Grouping = Literal["total", "campaign", "platform", "placement", "day", "week"]
@@ -183,3 +183,16 @@ def _daily(actor: Actor, start: date, end: date, campaign_ids: Sequence[int] | N
     if campaign_ids is not None:
         query = query.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
     return query
+
+
+def placements_use_revenue(session: Session, actor: Actor, placement_ids: Sequence[int]) -> np.ndarray:
+    """Per placement, whether its campaign's objective is judged by revenue (ROAS) rather than CPA."""
+    objectives = dict(
+        session.execute(
+            select(PlatformCampaign.id, Campaign.objective)
+            .join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
+            .where(PlatformCampaign.company_id == actor.company_id)
+        ).all()
+    )
+    judged = [efficiency_metric(objectives.get(int(i), "conversions")) for i in placement_ids]
+    return np.array([metric == "roas" for metric in judged], dtype=bool)

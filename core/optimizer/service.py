@@ -817,16 +817,7 @@ def train_predictor(
     if frame.empty:
         raise ValidationError({"history": "no daily metrics to learn from yet"})
     panel = build_panel(frame, end=last_day, days=history_days)
-    objectives = dict(
-        session.execute(
-            select(PlatformCampaign.id, Campaign.objective)
-            .join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
-            .where(PlatformCampaign.company_id == actor.company_id)
-        ).all()
-    )
-    uses_revenue = np.array(
-        [efficiency_metric(objectives.get(int(i), "conversions")) == "roas" for i in panel.ids]
-    )
+    uses_revenue = queries.placements_use_revenue(session, actor, panel.ids)
     outcome = objective_outcome(panel, uses_revenue)
     pooled = np.where(
         uses_revenue,

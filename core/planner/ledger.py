@@ -31,11 +31,10 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.companies import service as companies
 from core.metrics import queries
-from core.metrics.definitions import efficiency_metric
 from core.optimizer.panel import build_panel
 from core.optimizer.settings import for_company
 from core.optimizer.trends import forecast_series
-from db.models import ActionImpact, Campaign, OptimizationLog, PlatformCampaign, Recommendation
+from db.models import ActionImpact, OptimizationLog, Recommendation
 
 PRE_DAYS = 28
 FORECAST_HISTORY_DAYS = 56
@@ -194,19 +193,7 @@ def measure_impacts(session: Session, actor: Actor, *, today: date | None = None
     if frame.empty:
         return {"measured": 0, "skipped": len(due)}
     panel = build_panel(frame, end=last_settled, days=(last_settled - first).days + 1)
-    objectives = dict(
-        session.execute(
-            select(PlatformCampaign.id, Campaign.objective)
-            .join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
-            .where(PlatformCampaign.company_id == actor.company_id)
-        ).all()
-    )
-    metric_of = np.array(
-        [
-            "revenue" if efficiency_metric(objectives.get(int(i), "conversions")) == "roas" else "conversions"
-            for i in panel.ids
-        ]
-    )
+    metric_of = np.where(queries.placements_use_revenue(session, actor, panel.ids), "revenue", "conversions")
     promised = dict(
         session.execute(
             select(Recommendation.id, Recommendation.expected_impact).where(
