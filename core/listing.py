@@ -22,6 +22,16 @@ def paginate(session: Session, query: Select, order_by: Iterable[Any], page: int
     return Page(list(items), total, page, page_size)
 
 
+def owned_one(
+    session: Session, actor: Actor, model: type[RowT], row_id: int, noun: str, options: Iterable[Any] = ()
+) -> RowT:
+    """The row with this id if it is the actor's company's; NotFound otherwise (never a hint it exists)."""
+    row = session.get(model, row_id, options=list(options))
+    if row is None or row.company_id != actor.company_id:
+        raise NotFound(f"No {noun} #{row_id}.")
+    return row
+
+
 def owned_by_id(
     session: Session, actor: Actor, model: type[RowT], ids: Iterable[int], noun: str
 ) -> list[RowT]:

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from core.actions.state import State, assign, normalized, snapshot
 from core.actor import Actor
-from core.errors import Conflict, NotFound
+from core.errors import Conflict
+from core.listing import owned_one
 from core.platforms.registry import Connectors, push_placement
 from core.schemas import MAX_PAGE_SIZE, Page
 from db.models import Campaign, OptimizationLog
@@ -102,10 +103,7 @@ def undo(session: Session, actor: Actor, log_id: int, *, connectors: Connectors)
 
 
 def get(session: Session, actor: Actor, log_id: int) -> OptimizationLog:
-    log = session.get(OptimizationLog, log_id)
-    if log is None or log.company_id != actor.company_id:
-        raise NotFound(f"No action #{log_id}.")
-    return log
+    return owned_one(session, actor, OptimizationLog, log_id, "action")
 
 
 @dataclass(frozen=True, slots=True)

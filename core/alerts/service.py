@@ -8,8 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
-from core.errors import NotFound, ValidationError
-from core.listing import owned_by_id, paginate
+from core.errors import ValidationError
+from core.listing import owned_by_id, owned_one, paginate
 from core.schemas import Page
 from db.enums import AlertStatus, Severity
 from db.models import Alert
@@ -51,10 +51,7 @@ def get_all(session: Session, actor: Actor, filters: AlertFilters | None = None)
 
 
 def get(session: Session, actor: Actor, alert_id: int) -> Alert:
-    alert = session.get(Alert, alert_id)
-    if alert is None or alert.company_id != actor.company_id:
-        raise NotFound(f"No alert #{alert_id}.")
-    return alert
+    return owned_one(session, actor, Alert, alert_id, "alert")
 
 
 def acknowledge(session: Session, actor: Actor, ids: Iterable[int]) -> list[Alert]:

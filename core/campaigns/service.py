@@ -17,7 +17,8 @@ from core.campaigns.schemas import (
     check_budget_and_dates,
     check_split,
 )
-from core.errors import Conflict, NotFound, ValidationError
+from core.errors import Conflict, ValidationError
+from core.listing import owned_one
 from core.money import split_amount
 from core.platforms.registry import Connectors, push_placement
 from core.schemas import Page
@@ -84,10 +85,9 @@ def create(
 
 def get(session: Session, actor: Actor, campaign_id: int) -> Campaign:
     """The campaign, if it belongs to the actor's company; NotFound otherwise (never a hint it exists)."""
-    campaign = session.get(Campaign, campaign_id, options=[selectinload(Campaign.platform_campaigns)])
-    if campaign is None or campaign.company_id != actor.company_id:
-        raise NotFound(f"No campaign #{campaign_id}.")
-    return campaign
+    return owned_one(
+        session, actor, Campaign, campaign_id, "campaign", options=[selectinload(Campaign.platform_campaigns)]
+    )
 
 
 def get_all(

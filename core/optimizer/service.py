@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.companies import service as companies
-from core.errors import NotFound, ValidationError
+from core.errors import ValidationError
+from core.listing import owned_one
 from core.metrics import queries
 from core.metrics.definitions import BASE_COLUMNS, efficiency_metric
 from core.money import to_money
@@ -890,9 +891,7 @@ def forecast_campaign(
     if not 1 <= days <= 90:
         raise ValidationError({"days": "must be between 1 and 90"})
     today = today or date.today()
-    campaign = session.get(Campaign, campaign_id)
-    if campaign is None or campaign.company_id != actor.company_id:
-        raise NotFound(f"No campaign #{campaign_id}.")
+    campaign = owned_one(session, actor, Campaign, campaign_id, "campaign")
     settings = settings_for(session, actor)
     last_day = today - timedelta(days=1)
     history = queries.daily_by_placement(

@@ -12,7 +12,8 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
-from core.errors import NotFound, ValidationError
+from core.errors import ValidationError
+from core.listing import owned_one
 from core.optimizer import service as optimizer
 from core.planner import plans
 from core.planner.backtest import run_backtest
@@ -116,9 +117,7 @@ def _apply_rules(session: Session, actor: Actor, history, budgets: np.ndarray, d
 
 def _history(session: Session, actor: Actor, campaign_id: int | None, today: date | None, days: int):
     if campaign_id is not None:
-        campaign = session.get(Campaign, campaign_id)
-        if campaign is None or campaign.company_id != actor.company_id:
-            raise NotFound(f"No campaign #{campaign_id}.")
+        owned_one(session, actor, Campaign, campaign_id, "campaign")
     panel, scope = optimizer.company_history(
         session,
         actor,

@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from core.actions.service import apply_change
 from core.actions.state import normalized, snapshot
 from core.actor import Actor
-from core.errors import NotFound, ValidationError
-from core.listing import owned_by_id, paginate
+from core.errors import ValidationError
+from core.listing import owned_by_id, owned_one, paginate
 from core.platforms.registry import Connectors
 from core.schemas import Page
 from db.enums import CampaignStatus, RecommendationStatus
@@ -69,10 +69,7 @@ def get_all(
 
 
 def get(session: Session, actor: Actor, recommendation_id: int) -> Recommendation:
-    recommendation = session.get(Recommendation, recommendation_id)
-    if recommendation is None or recommendation.company_id != actor.company_id:
-        raise NotFound(f"No recommendation #{recommendation_id}.")
-    return recommendation
+    return owned_one(session, actor, Recommendation, recommendation_id, "recommendation")
 
 
 def approve(
