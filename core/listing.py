@@ -1,6 +1,7 @@
 """Listing and bulk selection of a company's rows: one page of a query, or rows chosen by id."""
 
 from collections.abc import Iterable
+from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import Select, func, select
@@ -11,6 +12,19 @@ from core.errors import NotFound, ValidationError
 from core.schemas import MAX_PAGE_SIZE, Page
 
 RowT = TypeVar("RowT")
+
+
+def with_status(
+    query: Select, column: Any, wanted: str | Iterable[str] | None, known: type[StrEnum]
+) -> Select:
+    """`query` kept to rows whose status is one (or any) of `wanted`; an unknown status is refused."""
+    statuses = [wanted] if isinstance(wanted, str) else list(wanted or ())
+    if not statuses:
+        return query
+    unknown = set(statuses) - {s.value for s in known}
+    if unknown:
+        raise ValidationError({"status": f"unknown status {sorted(unknown)[0]!r}"})
+    return query.where(column.in_(statuses))
 
 
 def paginate(session: Session, query: Select, order_by: Iterable[Any], page: int, page_size: int) -> Page:

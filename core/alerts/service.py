@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.errors import ValidationError
-from core.listing import owned_by_id, owned_one, paginate
+from core.listing import owned_by_id, owned_one, paginate, with_status
 from core.schemas import Page
 from db.enums import AlertStatus, Severity
 from db.models import Alert
@@ -32,12 +32,7 @@ def get_all(session: Session, actor: Actor, filters: AlertFilters | None = None)
     """The company's alerts (open and acknowledged by default), newest day first."""
     filters = filters or AlertFilters()
     query = select(Alert).where(Alert.company_id == actor.company_id)
-    statuses = [filters.status] if isinstance(filters.status, str) else filters.status
-    if statuses:
-        unknown = set(statuses) - {s.value for s in AlertStatus}
-        if unknown:
-            raise ValidationError({"status": f"unknown status {sorted(unknown)[0]!r}"})
-        query = query.where(Alert.status.in_(list(statuses)))
+    query = with_status(query, Alert.status, filters.status, AlertStatus)
     if filters.severity:
         if filters.severity not in _SEVERITY_ORDER:
             raise ValidationError({"severity": f"unknown severity {filters.severity!r}"})

@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session
 from core.actions.service import apply_change
 from core.actions.state import normalized, snapshot
 from core.actor import Actor
-from core.errors import ValidationError
-from core.listing import owned_by_id, owned_one, paginate
+from core.listing import owned_by_id, owned_one, paginate, with_status
 from core.platforms.registry import Connectors
 from core.schemas import Page
 from db.enums import CampaignStatus, RecommendationStatus
@@ -54,12 +53,7 @@ def get_all(
     """The company's recommendations (pending by default), most confident first."""
     filters = filters or RecommendationFilters()
     query = select(Recommendation).where(Recommendation.company_id == actor.company_id)
-    statuses = [filters.status] if isinstance(filters.status, str) else filters.status
-    if statuses:
-        unknown = set(statuses) - {s.value for s in RecommendationStatus}
-        if unknown:
-            raise ValidationError({"status": f"unknown status {sorted(unknown)[0]!r}"})
-        query = query.where(Recommendation.status.in_(list(statuses)))
+    query = with_status(query, Recommendation.status, filters.status, RecommendationStatus)
     if filters.campaign_id is not None:
         query = query.where(Recommendation.campaign_id == filters.campaign_id)
     if filters.action:
