@@ -1,6 +1,7 @@
 """What routes ask for: a unit of work, the connectors, and who is calling (Bearer token or API key)."""
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
@@ -87,3 +88,11 @@ WriterActor = Annotated[Actor, Depends(get_writer)]
 
 # A row id in a path: positive and 32-bit, like every id column.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+async def get_today() -> date:
+    """The day the API works on: default date ranges end before it, forecasts start on it."""
+    return date.today()
+
+
+Today = Annotated[date, Depends(get_today)]
