@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     app_port: int = Field(default=8501, ge=1, le=65535)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1, le=64)
 
     # The REST sidecar: token lifetimes, who may call it from a browser, and how much it accepts.
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
