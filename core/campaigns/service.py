@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from core.actions.service import apply_change
 from core.actor import Actor
+from core.cache import TimedCache, clear_on_change
 from core.campaigns.schemas import (
     CampaignCreate,
     CampaignFilters,
@@ -17,6 +18,7 @@ from core.campaigns.schemas import (
     check_budget_and_dates,
     check_split,
 )
+from core.config import get_settings
 from core.errors import Conflict, NotFound, ValidationError
 from core.money import split_amount
 from core.platforms.registry import Connectors, push_placement
@@ -37,6 +39,12 @@ TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.COMPLETED: frozenset({CampaignStatus.ARCHIVED}),
     CampaignStatus.ARCHIVED: frozenset(),
 }
+# Counting a long list costs more than reading a page of it: its total is kept for a few seconds.
+_long_list_totals: TimedCache[int] = TimedCache(get_settings().count_cache_seconds)
+clear_on_change(_long_list_totals, Campaign, PlatformCampaign)
+# What a total depends on: the filters, not the page or the order.
+_PAGING_FIELDS = frozenset({"page", "page_size", "sort", "descending"})
+
 STATUS_ACTIONS = {
     CampaignStatus.ACTIVE: "activate",
     CampaignStatus.PAUSED: "pause_campaign",
@@ -115,7 +123,11 @@ def get_all(
                 func.lower(Campaign.description).like(pattern, escape="\\"),
             )
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = _long_list_totals.get(
+        (actor.company_id, filters.model_dump_json(exclude=_PAGING_FIELDS)),
+        lambda: session.scalar(select(func.count()).select_from(query.subquery())) or 0,
+        keep=lambda count: count >= get_settings().count_cache_min_rows,
+    )
     column = getattr(Campaign, filters.sort)
     order = column.desc() if filters.descending else column.asc()
     if filters.descending and column.property.columns[0].nullable:

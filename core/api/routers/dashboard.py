@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 
 from core.api.deps import CurrentActor, SessionDep, Today
 from core.api.schemas import Dashboard, DashboardSummary, PeriodQuery, frame_rows
@@ -35,9 +35,17 @@ def overview(
 
 @router.get("/summary")
 def summary(
-    query: Annotated[PeriodQuery, Query()], session: SessionDep, actor: CurrentActor, today: Today
+    request: Request,
+    query: Annotated[PeriodQuery, Query()],
+    session: SessionDep,
+    actor: CurrentActor,
+    today: Today,
 ) -> DashboardSummary:
     """Spend, revenue, conversions, CPA and ROAS for the period (the last 30 days by default),
-    each with its change against the period of equal length before."""
+    each with its change against the period of equal length before. Up to a few seconds old
+    (ADFLOW_API_SUMMARY_CACHE_SECONDS): dashboards poll it, and it sums every day of the period."""
     period = query.resolve(today)
-    return DashboardSummary.of(dashboard.summary(session, actor, start=period.start, end=period.end))
+    return request.app.state.summaries.get(
+        (actor.company_id, period),
+        lambda: DashboardSummary.of(dashboard.summary(session, actor, start=period.start, end=period.end)),
+    )
