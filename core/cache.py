@@ -59,6 +59,14 @@ class TimedCache(Generic[ValueT]):
             with self._lock:
                 self._computing.pop(key).set()
 
+    def peek(self, key: Hashable) -> ValueT | None:
+        """The value kept for `key` if it is recent enough, else None; never computes."""
+        with self._lock:
+            entry = self._entries.get(key)
+        if entry is None or self._clock() - entry[0] >= self.seconds:
+            return None
+        return entry[1]
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.actions.service import apply_change
@@ -102,6 +102,13 @@ def get_all(
     session: Session, actor: Actor, filters: CampaignFilters | Mapping[str, Any] | None = None
 ) -> Page[Campaign]:
     filters = parse(CampaignFilters, filters or {})
+    query, total = page_of(session, actor, filters)
+    rows = session.scalars(query.options(selectinload(Campaign.platform_campaigns))).all()
+    return Page(list(rows), total, filters.page, filters.page_size)
+
+
+def page_of(session: Session, actor: Actor, filters: CampaignFilters) -> tuple[Select, int]:
+    """The query of one page of the company's campaigns (filtered, ordered, limited), and the total."""
     query = select(Campaign).where(Campaign.company_id == actor.company_id)
     if filters.status:
         query = query.where(Campaign.status.in_([s.value for s in filters.status]))
@@ -133,13 +140,12 @@ def get_all(
     if filters.descending and column.property.columns[0].nullable:
         # Only where NULLs can occur: NULLS LAST on a NOT NULL column stops PostgreSQL using its index.
         order = order.nulls_last()
-    rows = session.scalars(
-        query.options(selectinload(Campaign.platform_campaigns))
-        .order_by(order, Campaign.id.desc() if filters.descending else Campaign.id)
+    page = (
+        query.order_by(order, Campaign.id.desc() if filters.descending else Campaign.id)
         .limit(filters.page_size)
         .offset((filters.page - 1) * filters.page_size)
-    ).all()
-    return Page(list(rows), total, filters.page, filters.page_size)
+    )
+    return page, total
 
 
 def update(

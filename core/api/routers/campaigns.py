@@ -39,7 +39,7 @@ def list_campaigns(
     filters: Annotated[CampaignFilters, Query()], session: SessionDep, actor: CurrentActor
 ) -> PageOf[CampaignPublic]:
     """Your company's campaigns, filtered, sorted and one page at a time (archived ones only on request)."""
-    return PageOf[CampaignPublic].of(campaigns.get_all(session, actor, filters))
+    return PageOf[CampaignPublic].of(queries.public_page(session, actor, filters))
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -52,7 +52,7 @@ def create_campaign(
 
 @router.get("/{campaign_id}")
 def get_campaign(campaign_id: Id, session: SessionDep, actor: CurrentActor) -> CampaignPublic:
-    return campaigns.get(session, actor, campaign_id)
+    return queries.public(session, actor, campaign_id)
 
 
 @router.put("/{campaign_id}")
