@@ -41,8 +41,9 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(default=100, ge=1, description="requests per client per window")
     api_rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
-    # Seconds the API may answer GET /dashboard/summary from memory (per worker process).
-    api_summary_cache_seconds: float = Field(default=10.0, ge=0)
+    # Seconds the API may answer GET /dashboard/summary from memory (per worker process); as
+    # fresh as the app's own dashboard (app_cache_seconds).
+    api_summary_cache_seconds: float = Field(default=30.0, ge=0)
     # Seconds a signed-in user's role and status are trusted without reading them again.
     auth_cache_seconds: float = Field(default=10.0, ge=0)
     # Lists longer than count_cache_min_rows are counted at most every count_cache_seconds (per
