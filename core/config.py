@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(default=100, ge=1, description="requests per client per window")
     api_rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # CSV uploads to POST /api/v1/imports: a year of a large account's daily export.
+    api_max_upload_bytes: int = Field(default=50 * 1_048_576, ge=1024)
     # Seconds the API may answer GET /dashboard/summary from memory (per worker process); as
     # fresh as the app's own dashboard (app_cache_seconds).
     api_summary_cache_seconds: float = Field(default=30.0, ge=0)

@@ -67,7 +67,11 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     # Added innermost first: the access log sees everything, CORS headers reach 413s and 429s too.
     app.add_middleware(RateLimitMiddleware, limiter=limiter, path_prefix=API_PREFIX + "/")
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.api_max_body_bytes,
+        larger={f"{API_PREFIX}/imports": settings.api_max_upload_bytes},
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.api_cors_origins,

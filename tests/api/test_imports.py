@@ -5,7 +5,7 @@ import json
 from sqlalchemy import func, select
 
 from db.models import Campaign, MetricsHistory, PlatformCampaign
-from tests.api.conftest import Api
+from tests.api.conftest import Api, serve_on_session, settings_with
 from tests.conftest import Tenant
 
 PLAIN = (
@@ -121,3 +121,22 @@ def test_bad_options_are_422_and_a_viewer_may_not_import(
     assert upload(api, "acme-viewer", PLAIN, platform="tiktok", dry_run="true").status_code == 403
     upload(api, "globex-admin", PLAIN, platform="tiktok")
     assert stored_days(api, tenant) == 0 and stored_days(api, other_tenant) == 2
+
+
+def test_uploads_have_their_own_larger_size_limit(
+    session, database, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    settings = settings_with(api_max_body_bytes=2048, api_max_upload_bytes=64 * 1024)
+    rows = "".join(
+        f"2026-10-{day:02d},Promo {n},1000,50,2,25.50,80.00\n" for day in range(1, 31) for n in range(4)
+    )
+    text = PLAIN.splitlines(keepends=True)[0] + rows
+    assert 2048 < len(text.encode()) < 64 * 1024
+    with serve_on_session(session, database, settings=settings) as client:
+        api = Api(client, session)
+        accepted = upload(api, "acme-marketer", text, platform="tiktok", dry_run="true")
+        assert accepted.status_code == 200, accepted.text
+        assert accepted.json()["rows"] == 120
+        too_big = upload(api, "acme-marketer", text * 20, platform="tiktok", dry_run="true")
+        assert too_big.status_code == 413
+        assert too_big.json()["error"]["details"] == {"max_bytes": 64 * 1024}
