@@ -88,7 +88,9 @@ def test_recommendations_listed_filtered_approved_and_rejected(api: Api, tenant:
     approved = api.client.post(f"/api/v1/recommendations/{first['id']}/approve", headers=marketer)
     assert approved.status_code == 200, approved.text
     assert approved.json()["id"] == first["id"]
-    assert approved.json()["outcome"] in ("applied", "stale")
+    assert (approved.json()["status"], approved.json()["outcome"]) == ("applied", "applied")
+    logged = api.client.get("/api/v1/actions", headers=viewer).json()["items"]
+    assert first["id"] in {action["recommendation_id"] for action in logged}
     rejected = api.client.post(
         "/api/v1/recommendations/reject", headers=marketer, json={"ids": [second["id"], first["id"]]}
     )
