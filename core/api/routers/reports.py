@@ -71,10 +71,11 @@ def export_report(
 ) -> Response:
     """One report of the period as CSV: daily, campaigns, platforms, placements or daily_by_placement."""
     period = query.resolve(today)
-    sheets = export.report(session, actor, start=period.start, end=period.end)
+    sheet = EXPORT_SHEETS[query.report]
+    table = export.report(session, actor, start=period.start, end=period.end, only=[sheet])[sheet]
     filename = f"adflow-{query.report}-{period.start}-{period.end}.csv"
     return Response(
-        export.to_csv(sheets[EXPORT_SHEETS[query.report]]),
+        export.to_csv(table),
         media_type="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
