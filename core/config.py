@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     app_port: int = Field(default=8501, ge=1, le=65535)
     api_host: str = "127.0.0.1"
     api_port: int = Field(default=8000, ge=1, le=65535)
+    api_workers: int = Field(default=1, ge=1, le=64)
 
     # The REST sidecar: token lifetimes, who may call it from a browser, and how much it accepts.
     access_token_minutes: int = Field(default=15, ge=1, le=24 * 60)
@@ -40,6 +41,17 @@ class Settings(BaseSettings):
     api_rate_limit: int = Field(default=100, ge=1, description="requests per client per window")
     api_rate_limit_window_seconds: int = Field(default=60, ge=1, le=3600)
     api_max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    # CSV uploads to POST /api/v1/imports: a year of a large account's daily export.
+    api_max_upload_bytes: int = Field(default=50 * 1_048_576, ge=1024)
+    # Seconds the API may answer GET /dashboard/summary from memory (per worker process); as
+    # fresh as the app's own dashboard (app_cache_seconds).
+    api_summary_cache_seconds: float = Field(default=30.0, ge=0)
+    # Seconds a signed-in user's role and status are trusted without reading them again.
+    auth_cache_seconds: float = Field(default=10.0, ge=0)
+    # Lists longer than count_cache_min_rows are counted at most every count_cache_seconds (per
+    # process; a change made in the same process counts at once); shorter ones always exactly.
+    count_cache_seconds: float = Field(default=10.0, ge=0)
+    count_cache_min_rows: int = Field(default=5_000, ge=0)
 
     # bcrypt work factor: 12 in production; tests lower it so that creating users is quick.
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)

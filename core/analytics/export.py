@@ -1,6 +1,7 @@
 """Reports to take away: the date range as tables with readable headers, as CSV or as an Excel workbook."""
 
 import io
+from collections.abc import Iterable
 from datetime import date
 
 import pandas as pd
@@ -39,11 +40,15 @@ SHEETS = {
 }
 
 
-def report(session: Session, actor: Actor, *, start: date, end: date) -> dict[str, pd.DataFrame]:
-    """[start, end] summed by day, campaign, platform, placement, and placement per day."""
+def report(
+    session: Session, actor: Actor, *, start: date, end: date, only: Iterable[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """[start, end] summed by day, campaign, platform, placement, and placement per day (or only
+    the sheets named in `only`)."""
     period = DateRange(start, end)
+    wanted = SHEETS if only is None else {name: SHEETS[name] for name in only}
     sheets = {}
-    for name, by in SHEETS.items():
+    for name, by in wanted.items():
         frame = rollup(session, actor, by=by, start=period.start, end=period.end)
         if "platform" in frame.columns:
             frame = with_platform_labels(frame)

@@ -1,4 +1,4 @@
-"""`python -m core.api [--host H] [--port P]`: serve the REST sidecar with uvicorn."""
+"""`python -m core.api [--host H] [--port P] [--workers N]`: serve the REST sidecar with uvicorn."""
 
 import argparse
 import logging
@@ -14,6 +14,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m core.api", description="Serve the AdFlowAI REST API.")
     parser.add_argument("--host", default=settings.api_host)
     parser.add_argument("--port", type=int, default=settings.api_port)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=settings.api_workers,
+        help="processes serving requests (one per core is a good start)",
+    )
     args = parser.parse_args()
     configure_logging(settings.log_level)
     print(f"AdFlowAI API on http://{args.host}:{args.port} (OpenAPI at /docs)", flush=True)
@@ -22,6 +28,7 @@ def main() -> None:
         factory=True,
         host=args.host,
         port=args.port,
+        workers=args.workers,
         # Our own access log writes JSON lines; uvicorn's would say the same in prose.
         access_log=False,
         log_config=None,

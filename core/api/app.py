@@ -17,6 +17,7 @@ from core.api.middleware import (
 )
 from core.api.routers import API_ROUTERS, ROOT_ROUTERS
 from core.api.schemas import ERROR_RESPONSES
+from core.cache import TimedCache
 from core.config import Settings, get_settings
 from core.database import get_database
 from core.rate_limit import RateLimiter
@@ -58,6 +59,7 @@ def create_app(
     app.state.session_slots = asyncio.Semaphore(app.state.database.engine.pool.size())
     app.state.settings = settings
     app.state.metrics = RequestMetrics()
+    app.state.summaries = TimedCache(settings.api_summary_cache_seconds)
     install_error_handlers(app)
     for router in ROOT_ROUTERS:
         app.include_router(router)
@@ -65,7 +67,11 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX, responses=ERROR_RESPONSES)
     # Added innermost first: the access log sees everything, CORS headers reach 413s and 429s too.
     app.add_middleware(RateLimitMiddleware, limiter=limiter, path_prefix=API_PREFIX + "/")
-    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.api_max_body_bytes)
+    app.add_middleware(
+        BodySizeLimitMiddleware,
+        max_bytes=settings.api_max_body_bytes,
+        larger={f"{API_PREFIX}/imports": settings.api_max_upload_bytes},
+    )
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.api_cors_origins,

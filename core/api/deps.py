@@ -1,10 +1,11 @@
 """What routes ask for: a unit of work, the connectors, and who is calling (Bearer token or API key)."""
 
 from collections.abc import AsyncIterator
+from datetime import date
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from fastapi.concurrency import contextmanager_in_threadpool
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -40,11 +41,15 @@ async def get_session(
     load, every worker thread can end up waiting for a connection that a request holds while it
     waits for a worker thread, and nothing moves until the pool times out.
     """
-    async with (
-        request.app.state.session_slots,
-        contextmanager_in_threadpool(database.session_scope()) as session,
-    ):
-        yield session
+    async with request.app.state.session_slots:
+        unit_of_work = database.session_scope()
+        session = unit_of_work.__enter__()  # builds a Session, no I/O: no trip to a thread needed
+        try:
+            yield session
+        except BaseException as exc:
+            await run_in_threadpool(unit_of_work.__exit__, type(exc), exc, exc.__traceback__)
+            raise
+        await run_in_threadpool(unit_of_work.__exit__, None, None, None)
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
@@ -59,15 +64,18 @@ async def get_connectors(session: SessionDep) -> Connectors:
 ConnectorsDep = Annotated[Connectors, Depends(get_connectors)]
 
 
-def get_current_actor(
+async def get_current_actor(
     session: SessionDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Actor:
+    # A token whose user was read moments ago is answered here; reading one takes a thread.
     if api_key:
-        return api_keys.authenticate(session, api_key)
+        return await run_in_threadpool(api_keys.authenticate, session, api_key)
     if bearer:
-        return auth.actor_for_access_token(session, bearer.credentials)
+        return auth.known_actor(bearer.credentials) or await run_in_threadpool(
+            auth.actor_for_access_token, session, bearer.credentials
+        )
     raise AuthenticationFailed(
         "Sign in first: send 'Authorization: Bearer <access token>' or an 'X-API-Key' header."
     )
@@ -87,3 +95,11 @@ WriterActor = Annotated[Actor, Depends(get_writer)]
 
 # A row id in a path: positive and 32-bit, like every id column.
 Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+async def get_today() -> date:
+    """The day the API works on: default date ranges end before it, forecasts start on it."""
+    return date.today()
+
+
+Today = Annotated[date, Depends(get_today)]

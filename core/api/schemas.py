@@ -1,10 +1,17 @@
 """Shapes the API answers with that belong to no single domain: errors, pages, version, health."""
 
-from typing import Any, Generic, Literal, Self, TypeVar
+from datetime import date, datetime, timedelta
+from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+import pandas as pd
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from core.schemas import Page
+from core.api.deps import MAX_ID
+from core.dashboard.pacing import PaceStatus
+from core.errors import ValidationError
+from core.metrics.reporting import DateRange
+from core.schemas import MAX_PAGE, MAX_PAGE_SIZE, MoneyValue, Page, no_nul
+from db.enums import AlertStatus, CampaignStatus, Platform, RecommendationStatus, Severity
 
 ItemT = TypeVar("ItemT")
 
@@ -55,3 +62,403 @@ ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 500)
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse} for status in ERROR_STATUSES
 }
+
+
+# --- shared by the read routes ---------------------------------------------------------------------
+
+# Dates a report may ask about: wide enough for any real account, narrow enough that a period and
+# the one before it stay within the calendar.
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
+MAX_PERIOD_DAYS = 3660
+DEFAULT_PERIOD_DAYS = 30
+IdValue = Annotated[int, Field(ge=1, le=MAX_ID)]
+Day = Annotated[date, Field(ge=EARLIEST_DAY, le=LATEST_DAY)]
+
+
+def frame_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """A DataFrame's rows as dicts, with NaN (an undefined ratio) as None, which JSON can carry."""
+    return frame.astype(object).where(frame.notna(), None).to_dict("records")
+
+
+class PeriodQuery(BaseModel):
+    """Whole days from `start` to `end`; by default the 30 complete days before today."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: Day | None = None
+    end: Day | None = None
+
+    def resolve(self, today: date) -> DateRange:
+        end = self.end or max(today - timedelta(days=1), self.start or EARLIEST_DAY)
+        start = self.start or max(end - timedelta(days=DEFAULT_PERIOD_DAYS - 1), EARLIEST_DAY)
+        period = DateRange(start, end)
+        if period.days > MAX_PERIOD_DAYS:
+            raise ValidationError({"start": f"a period is at most {MAX_PERIOD_DAYS} days"})
+        return period
+
+
+class Period(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    start: date
+    end: date
+
+
+class Totals(BaseModel):
+    """Summed metrics and their ratios (null where a ratio is undefined)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    impressions: float
+    clicks: float
+    conversions: float
+    spend: float
+    revenue: float
+    ctr: float | None
+    cpc: float | None
+    cvr: float | None
+    cpa: float | None
+    roas: float | None
+
+
+class IdSelection(BaseModel):
+    """The rows an action applies to: one id or many."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    ids: list[IdValue] = Field(min_length=1, max_length=MAX_PAGE_SIZE)
+
+
+# --- dashboard -------------------------------------------------------------------------------------
+
+
+class KpiPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    metric: str
+    value: float | None
+    previous: float | None = Field(description="the same figure over the previous period")
+    change: float | None = Field(description="relative change against the previous period")
+    lower_is_better: bool
+
+
+class DashboardSummary(BaseModel):
+    """KPI tiles for the period, each with its change against the period of equal length before."""
+
+    period: Period
+    previous_period: Period
+    kpis: list[KpiPublic]
+    totals: Totals
+    active_campaigns: int
+    open_alerts: int
+    pending_recommendations: int
+
+    @classmethod
+    def of(cls, summary: Any) -> Self:
+        return cls.model_validate(
+            {
+                "period": summary.period,
+                "previous_period": summary.previous_period,
+                "kpis": list(summary.kpis.values()),
+                "totals": summary.totals,
+                "active_campaigns": summary.active_campaigns,
+                "open_alerts": summary.open_alerts,
+                "pending_recommendations": summary.pending_recommendations,
+            },
+            from_attributes=True,
+        )
+
+
+class DailyPoint(Totals):
+    date: date
+
+
+class PlatformDailyPoint(DailyPoint):
+    platform: Platform
+    platform_label: str
+
+
+class PlatformPerformance(Totals):
+    platform: Platform
+    platform_label: str
+    share_of_spend: float | None
+
+
+class OpenAlert(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    date: date
+    severity: Severity
+    metric: str
+    observed: float | None
+    expected: float | None
+    message: str
+    campaign_id: int
+    campaign_name: str
+    platform: Platform | None
+
+
+class BudgetPace(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    spent: MoneyValue
+    expected_spend: MoneyValue = Field(description="what the flight so far calls for")
+    elapsed_share: float
+    spent_share: float
+    ratio: float | None
+    status: PaceStatus
+    days_left: int
+    needed_daily: MoneyValue | None = Field(description="the daily spend that uses the rest evenly")
+
+
+class CampaignPace(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    campaign_id: int
+    campaign_name: str
+    daily_budget: MoneyValue
+    pacing: BudgetPace
+
+
+class PacingSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    spent: MoneyValue
+    expected_spend: MoneyValue
+    ratio: float | None
+    counts: dict[PaceStatus, int]
+    off_pace: list[CampaignPace]
+
+
+class Dashboard(BaseModel):
+    summary: DashboardSummary
+    trend: list[DailyPoint]
+    trend_by_platform: list[PlatformDailyPoint]
+    platforms: list[PlatformPerformance]
+    open_alerts: PageOf[OpenAlert]
+    pacing: PacingSummary
+
+
+# --- campaigns: analytics and optimization -----------------------------------------------------------
+
+
+class PlacementPerformance(Totals):
+    platform_campaign_id: int
+    platform: Platform
+    platform_label: str
+    is_active: bool
+    allocated_budget: float = Field(description="daily budget on this platform")
+    share_of_spend: float | None
+
+
+class CampaignReport(BaseModel):
+    """One campaign over a period: its totals, each placement's share, and each day per platform."""
+
+    campaign_id: int
+    campaign_name: str
+    status: CampaignStatus
+    period: Period
+    totals: Totals
+    lifetime: Totals
+    pacing: BudgetPace | None
+    placements: list[PlacementPerformance]
+    daily: list[PlatformDailyPoint]
+
+    @classmethod
+    def of(cls, drilldown: Any, period: DateRange) -> Self:
+        row = drilldown.campaign
+        return cls.model_validate(
+            {
+                "campaign_id": row.id,
+                "campaign_name": row.name,
+                "status": row.status,
+                "period": period,
+                "totals": drilldown.totals,
+                "lifetime": row.lifetime,
+                "pacing": row.pacing,
+                "placements": frame_rows(drilldown.placements),
+                "daily": frame_rows(drilldown.daily),
+            },
+            from_attributes=True,
+        )
+
+
+class ForecastDay(BaseModel):
+    date: date
+    spend: float
+    spend_low: float
+    spend_high: float
+    conversions: float
+    conversions_low: float
+    conversions_high: float
+    revenue: float
+    revenue_low: float
+    revenue_high: float
+
+
+class ForecastPacing(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    status: Literal["overspend", "underspend", "on_track", "open_ended"]
+    amount: MoneyValue = Field(description="over or under the total budget at the end date")
+    date: Day | None = Field(description="when the budget runs out (overspend), else the end date")
+    message: str
+
+
+class CampaignAnalytics(BaseModel):
+    report: CampaignReport
+    forecast: list[ForecastDay] = Field(description="the next days, with 80% intervals")
+    forecast_pacing: ForecastPacing
+
+
+class AnalyticsQuery(PeriodQuery):
+    forecast_days: int = Field(default=14, ge=1, le=90)
+
+
+class RecommendationPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    campaign_id: int
+    platform_campaign_id: int | None
+    action: str
+    params: dict[str, Any] = Field(description="the state it would set (after) and the one it saw (before)")
+    reason: str
+    confidence: float
+    expected_impact: dict[str, Any]
+    status: RecommendationStatus
+    created_at: datetime
+    expires_at: datetime | None
+    decided_by: str | None
+    decided_at: datetime | None
+
+
+class RunSummaryPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    today: date
+    campaigns: int
+    placements: int
+    scored: int
+    alerts_opened: int
+    recommendations_created: int
+    recommendations_kept: int
+    recommendations_superseded: int
+    applied: int
+    apply_failed: int
+    seconds: float
+    notes: list[str]
+
+
+class OptimizationRun(BaseModel):
+    summary: RunSummaryPublic
+    recommendations: list[RecommendationPublic] = Field(
+        description="what is now advised for the campaign (new and kept), most confident first"
+    )
+
+
+# --- recommendations and alerts ----------------------------------------------------------------------
+
+
+class RecommendationQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[RecommendationStatus] = Field(default=[RecommendationStatus.PENDING])
+    type: Annotated[str, AfterValidator(no_nul)] | None = Field(
+        default=None, max_length=32, description="the action, e.g. change_budget or pause_placement"
+    )
+    campaign_id: IdValue | None = None
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class DecisionPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    status: RecommendationStatus
+    outcome: Literal["applied", "failed", "rejected", "unchanged", "stale"]
+    message: str
+
+
+class AlertQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: list[AlertStatus] = Field(default=[AlertStatus.OPEN, AlertStatus.ACKNOWLEDGED])
+    severity: Severity | None = None
+    campaign_id: IdValue | None = None
+    since: Day | None = None
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
+    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+
+
+class AlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    campaign_id: int
+    platform_campaign_id: int | None
+    date: date
+    severity: Severity
+    metric: str
+    observed: float | None
+    expected: float | None
+    anomaly_score: float
+    message: str
+    status: AlertStatus
+    created_at: datetime
+    resolved_at: datetime | None
+
+
+# --- reports and imports -----------------------------------------------------------------------------
+
+
+class PerformanceQuery(PeriodQuery):
+    by: Literal["platform", "campaign"] = "platform"
+
+
+class PerformanceRow(Totals):
+    platform: Platform | None = None
+    platform_label: str | None = None
+    campaign_id: int | None = None
+    campaign_name: str | None = None
+    share_of_spend: float | None = None
+    profit: float | None = Field(default=None, description="revenue − spend (per campaign)")
+    roi: float | None = Field(default=None, description="ROAS − 1 (per campaign)")
+    cpa_index: float | None = Field(default=None, description="CPA against the blended CPA (per platform)")
+    roas_index: float | None = Field(default=None, description="ROAS against the blended ROAS (per platform)")
+
+
+class PerformanceReport(BaseModel):
+    period: Period
+    by: Literal["platform", "campaign"]
+    totals: Totals
+    rows: list[PerformanceRow]
+
+
+ExportedReport = Literal["daily", "campaigns", "platforms", "placements", "daily_by_placement"]
+
+
+class ExportQuery(PeriodQuery):
+    report: ExportedReport = "campaigns"
+
+
+class ImportSummary(BaseModel):
+    """What a CSV import did (or, for a dry run, would do)."""
+
+    dry_run: bool
+    format: str
+    rows: int
+    skipped_rows: int
+    campaign_days: int
+    first_day: date | None
+    last_day: date | None
+    campaigns: int = Field(description="campaigns (per platform) the file holds")
+    new_campaigns: list[str] = Field(description="campaigns that are (or would be) created")
+    campaigns_created: int
+    placements_created: int
+    days_written: int
+    totals: dict[str, float]
+    notes: list[str]

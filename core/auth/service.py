@@ -15,6 +15,8 @@ from core.actor import Actor
 from core.auth import tokens
 from core.auth.schemas import Login, Registration, Tokens
 from core.auth.tokens import Claims, TokenType
+from core.cache import TimedCache, clear_on_change
+from core.config import get_settings
 from core.errors import AuthenticationFailed
 from core.users import service as users
 from core.validation import parse
@@ -22,6 +24,10 @@ from db.models import RefreshToken, User
 from db.types import utcnow
 
 INACTIVE_ACCOUNT = "This account no longer exists or has been deactivated."
+
+# Who a user id is (company, role, active), read once per few seconds rather than on every request.
+_actors: TimedCache[Actor | None] = TimedCache(get_settings().auth_cache_seconds)
+clear_on_change(_actors, User)
 
 
 def login(session: Session, data: Login | Mapping[str, Any]) -> Tokens:
@@ -76,10 +82,20 @@ def logout(session: Session, refresh_token: str) -> None:
 def actor_for_access_token(session: Session, access_token: str) -> Actor:
     """Who a genuine, unexpired access token speaks for, if that account is still active."""
     claims = tokens.decode(access_token, TokenType.ACCESS)
-    user = session.get(User, claims.user_id)
-    if user is None or not user.is_active:
+    actor = _actors.get(claims.user_id, lambda: _active_actor(session, claims.user_id))
+    if actor is None:
         raise AuthenticationFailed(INACTIVE_ACCOUNT)
-    return Actor.for_user(user)
+    return actor
+
+
+def known_actor(access_token: str) -> Actor | None:
+    """The actor of a genuine access token if its user was read moments ago, else None; no I/O."""
+    return _actors.peek(tokens.decode(access_token, TokenType.ACCESS).user_id)
+
+
+def _active_actor(session: Session, user_id: int) -> Actor | None:
+    user = session.get(User, user_id)
+    return Actor.for_user(user) if user is not None and user.is_active else None
 
 
 def _live(session: Session, claims: Claims) -> RefreshToken:

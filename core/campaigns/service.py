@@ -4,11 +4,12 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.actions.service import apply_change
 from core.actor import Actor
+from core.cache import TimedCache, clear_on_change
 from core.campaigns.schemas import (
     CampaignCreate,
     CampaignFilters,
@@ -17,6 +18,7 @@ from core.campaigns.schemas import (
     check_budget_and_dates,
     check_split,
 )
+from core.config import get_settings
 from core.errors import Conflict, ValidationError
 from core.listing import owned_one
 from core.money import split_amount
@@ -38,6 +40,12 @@ TRANSITIONS: dict[CampaignStatus, frozenset[CampaignStatus]] = {
     CampaignStatus.COMPLETED: frozenset({CampaignStatus.ARCHIVED}),
     CampaignStatus.ARCHIVED: frozenset(),
 }
+# Counting a long list costs more than reading a page of it: its total is kept for a few seconds.
+_long_list_totals: TimedCache[int] = TimedCache(get_settings().count_cache_seconds)
+clear_on_change(_long_list_totals, Campaign, PlatformCampaign)
+# What a total depends on: the filters, not the page or the order.
+_PAGING_FIELDS = frozenset({"page", "page_size", "sort", "descending"})
+
 STATUS_ACTIONS = {
     CampaignStatus.ACTIVE: "activate",
     CampaignStatus.PAUSED: "pause_campaign",
@@ -94,6 +102,13 @@ def get_all(
     session: Session, actor: Actor, filters: CampaignFilters | Mapping[str, Any] | None = None
 ) -> Page[Campaign]:
     filters = parse(CampaignFilters, filters or {})
+    query, total = page_of(session, actor, filters)
+    rows = session.scalars(query.options(selectinload(Campaign.platform_campaigns))).all()
+    return Page(list(rows), total, filters.page, filters.page_size)
+
+
+def page_of(session: Session, actor: Actor, filters: CampaignFilters) -> tuple[Select, int]:
+    """The query of one page of the company's campaigns (filtered, ordered, limited), and the total."""
     query = select(Campaign).where(Campaign.company_id == actor.company_id)
     if filters.status:
         query = query.where(Campaign.status.in_([s.value for s in filters.status]))
@@ -115,19 +130,22 @@ def get_all(
                 func.lower(Campaign.description).like(pattern, escape="\\"),
             )
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    total = _long_list_totals.get(
+        (actor.company_id, filters.model_dump_json(exclude=_PAGING_FIELDS)),
+        lambda: session.scalar(select(func.count()).select_from(query.subquery())) or 0,
+        keep=lambda count: count >= get_settings().count_cache_min_rows,
+    )
     column = getattr(Campaign, filters.sort)
     order = column.desc() if filters.descending else column.asc()
     if filters.descending and column.property.columns[0].nullable:
         # Only where NULLs can occur: NULLS LAST on a NOT NULL column stops PostgreSQL using its index.
         order = order.nulls_last()
-    rows = session.scalars(
-        query.options(selectinload(Campaign.platform_campaigns))
-        .order_by(order, Campaign.id.desc() if filters.descending else Campaign.id)
+    page = (
+        query.order_by(order, Campaign.id.desc() if filters.descending else Campaign.id)
         .limit(filters.page_size)
         .offset((filters.page - 1) * filters.page_size)
-    ).all()
-    return Page(list(rows), total, filters.page, filters.page_size)
+    )
+    return page, total
 
 
 def update(

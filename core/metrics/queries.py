@@ -58,9 +58,11 @@ def rollup(
         select(*keys, *sums)
         .select_from(MetricsHistory)
         .join(PlatformCampaign, PlatformCampaign.id == MetricsHistory.platform_campaign_id)
-        .join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
         .where(PlatformCampaign.company_id == actor.company_id)
     )
+    if {"campaign", "placement"} & set(groupings):
+        # Only for the campaign's name: joining every row to its campaign is a third of a total's cost.
+        query = query.join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
     if start is not None:
         query = query.where(MetricsHistory.date >= start)
     if end is not None:

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from core.api.app import create_app
-from core.api.deps import get_connectors, get_session
+from core.api.deps import get_connectors, get_session, get_today
 from core.config import Settings, get_settings
 from core.database import upgrade_schema
 from core.platforms.registry import Connectors
@@ -62,6 +62,7 @@ def serve_on_session(session: Session, database: Database, **app_options) -> Tes
 
     app.dependency_overrides[get_session] = session_per_request
     app.dependency_overrides[get_connectors] = lambda: Connectors(session, today=TODAY)
+    app.dependency_overrides[get_today] = lambda: TODAY
     return TestClient(app)
 
 

@@ -2,10 +2,11 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from core.campaigns import service as campaigns
+from core.config import get_settings
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from core.platforms.registry import Connectors
 from db.models import Campaign, OptimizationLog, PlatformCampaign, SimulatorPlacement
@@ -277,3 +278,54 @@ def test_set_platforms_adds_and_switches_off_keeping_history(
             {"budget_split": {"myspace": "100.00"}},
             connectors=connectors,
         )
+
+
+def test_a_long_lists_total_is_kept_until_this_process_changes_a_campaign(
+    session: Session,
+    tenant: Tenant,
+    other_tenant: Tenant,
+    connectors: Connectors,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    long_from_two = get_settings().model_copy(update={"count_cache_min_rows": 2})
+    monkeypatch.setattr(campaigns, "get_settings", lambda: long_from_two)
+    create(session, tenant, connectors, name="One")
+    create(session, tenant, connectors, name="Two")
+    assert campaigns.get_all(session, tenant.viewer).total == 2
+    # Written by someone else (no session of this process flushes a campaign): the total lags.
+    session.execute(
+        insert(Campaign).values(
+            company_id=tenant.company.id,
+            name="Elsewhere",
+            description="",
+            objective="conversions",
+            status="draft",
+            total_budget=100,
+            daily_budget=10,
+            start_date=date(2026, 11, 1),
+            target_audience={},
+            autopilot=False,
+            impressions=0,
+            clicks=0,
+            conversions=0,
+            revenue=0,
+            spent_budget=0,
+        )
+    )
+    assert campaigns.get_all(session, tenant.viewer).total == 2
+    assert campaigns.get_all(session, tenant.viewer, {"page_size": 1, "page": 3}).total == 2  # pages share it
+    assert (
+        campaigns.get_all(session, tenant.viewer, {"search": "elsewhere"}).total == 1
+    )  # other filters do not
+    create(session, tenant, connectors, name="Three")
+    assert campaigns.get_all(session, tenant.viewer).total == 4
+    assert campaigns.get_all(session, other_tenant.viewer).total == 0
+
+
+def test_a_short_lists_total_is_always_exact(
+    session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
+    create(session, tenant, connectors, name="One")
+    assert campaigns.get_all(session, tenant.viewer).total == 1
+    session.execute(update(Campaign).values(status="archived"))
+    assert campaigns.get_all(session, tenant.viewer).total == 0

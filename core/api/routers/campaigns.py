@@ -1,11 +1,20 @@
-"""Campaigns: list, create, read, edit, status, platforms, archive, and their metrics."""
+"""Campaigns: list, create, read, edit, status, platforms, archive, their metrics and analytics, and
+running the optimizer on one."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
-from core.api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, WriterActor
-from core.api.schemas import PageOf
+from core.analytics import service as analytics
+from core.api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, Today, WriterActor
+from core.api.schemas import (
+    AnalyticsQuery,
+    CampaignAnalytics,
+    CampaignReport,
+    OptimizationRun,
+    PageOf,
+    frame_rows,
+)
 from core.campaigns import queries
 from core.campaigns import service as campaigns
 from core.campaigns.schemas import (
@@ -18,16 +27,21 @@ from core.campaigns.schemas import (
     PlatformSplit,
     StatusChange,
 )
+from core.optimizer import service as optimizer
+from core.recommendations import service as recommendations
+from core.schemas import MAX_PAGE_SIZE
 
 router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 
-@router.get("")
+@router.get("", response_model=PageOf[CampaignPublic])
 def list_campaigns(
     filters: Annotated[CampaignFilters, Query()], session: SessionDep, actor: CurrentActor
-) -> PageOf[CampaignPublic]:
+) -> Response:
     """Your company's campaigns, filtered, sorted and one page at a time (archived ones only on request)."""
-    return PageOf[CampaignPublic].of(campaigns.get_all(session, actor, filters))
+    page = PageOf[CampaignPublic].of(queries.public_page(session, actor, filters))
+    # Validated above, so serialised here once: FastAPI would dump the page and validate it again.
+    return Response(page.model_dump_json(), media_type="application/json")
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
@@ -40,7 +54,7 @@ def create_campaign(
 
 @router.get("/{campaign_id}")
 def get_campaign(campaign_id: Id, session: SessionDep, actor: CurrentActor) -> CampaignPublic:
-    return campaigns.get(session, actor, campaign_id)
+    return queries.public(session, actor, campaign_id)
 
 
 @router.put("/{campaign_id}")
@@ -81,3 +95,47 @@ def campaign_metrics(
 ) -> CampaignMetrics:
     """Impressions, clicks, conversions, spend, revenue and their ratios per day or week."""
     return queries.metrics(session, actor, campaign_id, query)
+
+
+@router.post("/{campaign_id}/optimize")
+def optimize_campaign(
+    campaign_id: Id, session: SessionDep, actor: WriterActor, connectors: ConnectorsDep, today: Today
+) -> OptimizationRun:
+    """Run the optimizer on this campaign now (autopilot applies as the settings say): the run's
+    figures and what is now advised for the campaign."""
+    campaigns.get(session, actor, campaign_id)
+    summary = optimizer.run_for_company(
+        session, actor, campaign_ids=[campaign_id], today=today, connectors=connectors
+    )
+    advice = recommendations.get_all(
+        session,
+        actor,
+        recommendations.RecommendationFilters(campaign_id=campaign_id, page_size=MAX_PAGE_SIZE),
+    )
+    return OptimizationRun.model_validate(
+        {"summary": summary, "recommendations": advice.items},
+        from_attributes=True,
+    )
+
+
+@router.get("/{campaign_id}/analytics")
+def campaign_analytics(
+    campaign_id: Id,
+    query: Annotated[AnalyticsQuery, Query()],
+    session: SessionDep,
+    actor: CurrentActor,
+    today: Today,
+) -> CampaignAnalytics:
+    """The campaign over the period (the last 30 days by default) by placement and by day, its budget
+    pacing, and a forecast of the next days with a verdict on where its budget is heading."""
+    period = query.resolve(today)
+    drilldown = analytics.campaign_drilldown(session, actor, campaign_id, start=period.start, end=period.end)
+    forecast = optimizer.forecast_campaign(session, actor, campaign_id, query.forecast_days, today=today)
+    return CampaignAnalytics.model_validate(
+        {
+            "report": CampaignReport.of(drilldown, period),
+            "forecast": frame_rows(forecast.frame),
+            "forecast_pacing": forecast.pacing,
+        },
+        from_attributes=True,
+    )
