@@ -52,9 +52,11 @@ def create_campaign(
     return campaigns.create(session, actor, data, connectors=connectors)
 
 
-@router.get("/{campaign_id}")
-def get_campaign(campaign_id: Id, session: SessionDep, actor: CurrentActor) -> CampaignPublic:
-    return queries.public(session, actor, campaign_id)
+@router.get("/{campaign_id}", response_model=CampaignPublic)
+def get_campaign(campaign_id: Id, session: SessionDep, actor: CurrentActor) -> Response:
+    campaign = CampaignPublic.model_validate(queries.public(session, actor, campaign_id))
+    # Serialised here, in the worker thread: FastAPI would validate it again on one more thread hop.
+    return Response(campaign.model_dump_json(), media_type="application/json")
 
 
 @router.put("/{campaign_id}")
