@@ -44,6 +44,8 @@ def configure_logging(level: str) -> None:
     access.handlers = [plain]
     access.propagate = False
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Importing the migrations' library announces its plugins at INFO: noise in a server's log.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 if __name__ == "__main__":
