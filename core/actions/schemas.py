@@ -1,6 +1,6 @@
 """How an action of the history is shown, and the filters of the history."""
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -23,6 +23,31 @@ class ActionQuery(BaseModel):
     page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
 
 
+class MeasuredImpact(BaseModel):
+    """What an applied recommendation measurably did over its window, each effect with an 80% interval.
+
+    Effects are in the campaign's objective (conversions, or revenue in money): against the
+    placements' own pre-action forecast, and against comparable unchanged placements
+    (difference-in-differences; null when there were none). `hit` says whether it did what it promised.
+    """
+
+    model_config = ConfigDict(from_attributes=True)
+
+    metric: str
+    window_start: date
+    window_days: int
+    expected_effect: float | None
+    forecast_effect: float
+    forecast_low: float
+    forecast_high: float
+    did_effect: float | None
+    did_low: float | None
+    did_high: float | None
+    controls: int
+    hit: bool
+    measured_at: datetime
+
+
 class ActionPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -42,3 +67,6 @@ class ActionPublic(BaseModel):
     user_id: int | None
     undo_of_id: int | None = Field(description="the action this one undid, for an undo")
     undone_at: datetime | None
+    impact: MeasuredImpact | None = Field(
+        default=None, description="once its measurement window has passed: what the action measurably did"
+    )

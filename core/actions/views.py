@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actions import service as actions
+from core.actions.schemas import ActionPublic, MeasuredImpact
 from core.actions.service import UNDO, ActionFilters
 from core.actions.state import State
 from core.actor import Actor
@@ -121,6 +122,19 @@ def history(session: Session, actor: Actor, filters: ActionFilters | None = None
         for log in page.items
     ]
     return Page(entries, page.total, page.page, page.page_size)
+
+
+def public_history(session: Session, actor: Actor, filters: ActionFilters) -> Page[ActionPublic]:
+    """The history as the API shows it: each action's full record, with its measured impact if any."""
+    page = actions.get_all(session, actor, filters)
+    impacts = ledger.impacts_for(session, actor, [log.id for log in page.items])
+    items = [
+        ActionPublic.model_validate(log).model_copy(
+            update={"impact": MeasuredImpact.model_validate(impacts[log.id]) if log.id in impacts else None}
+        )
+        for log in page.items
+    ]
+    return Page(items, page.total, page.page, page.page_size)
 
 
 def history_facets(session: Session, actor: Actor) -> HistoryFacets:

@@ -3,13 +3,17 @@
 from datetime import timedelta
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from core.api_keys import service as api_keys
+from core.planner import ledger
+from core.platforms.registry import Connectors
 from db.models import ApiKey
 from db.types import utcnow
 from tests.api.conftest import Api
 from tests.api.test_campaigns import create
-from tests.conftest import Tenant
+from tests.conftest import TODAY, Tenant
+from tests.integration.test_planner_ledger import applied_recommendation
 
 
 def test_actions_are_listed_newest_first_and_undone(api: Api) -> None:
@@ -139,3 +143,19 @@ def test_who_sees_and_revokes_which_keys(api: Api) -> None:
     assert api.session.scalar(select(ApiKey.is_active).where(ApiKey.id == mine["id"])) is False
     bad = api.client.post("/api/v1/api-keys", headers=admin, json={"name": "", "expires_in_days": 0})
     assert set(bad.json()["error"]["details"]["fields"]) == {"name", "expires_in_days"}
+
+
+def test_the_history_shows_what_an_applied_recommendation_measurably_did(
+    api: Api, session: Session, tenant: Tenant, connectors: Connectors
+) -> None:
+    proposal = applied_recommendation(session, tenant, connectors)
+    ledger.measure_impacts(session, tenant.marketer, today=TODAY)
+
+    history = api.client.get("/api/v1/actions", headers=api.headers("acme-viewer")).json()["items"]
+    [applied] = [a for a in history if a["recommendation_id"] == proposal.id]
+    impact = applied["impact"]
+    assert (impact["metric"], impact["window_days"], impact["controls"]) == ("conversions", 14, 2)
+    assert impact["did_low"] <= impact["did_effect"] <= impact["did_high"]
+    assert impact["forecast_low"] <= impact["forecast_effect"] <= impact["forecast_high"]
+    assert all(a["impact"] is None for a in history if a["id"] != applied["id"])  # nothing else measured
+    assert api.client.get("/api/v1/actions", headers=api.headers("globex-viewer")).json()["items"] == []

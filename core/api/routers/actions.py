@@ -5,6 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from core.actions import service as actions
+from core.actions import views
 from core.actions.schemas import ActionPublic, ActionQuery
 from core.api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, WriterActor
 from core.api.schemas import PageOf
@@ -16,8 +17,9 @@ router = APIRouter(prefix="/actions", tags=["actions"])
 def list_actions(
     query: Annotated[ActionQuery, Query()], session: SessionDep, actor: CurrentActor
 ) -> PageOf[ActionPublic]:
-    """Who changed what and when, newest first, with the state before and after."""
-    return PageOf[ActionPublic].of(actions.get_all(session, actor, actions.ActionFilters(**dict(query))))
+    """Who changed what and when, newest first, with the state before and after and, once measured,
+    what an applied recommendation did."""
+    return PageOf[ActionPublic].of(views.public_history(session, actor, actions.ActionFilters(**dict(query))))
 
 
 @router.post("/{action_id}/undo")
