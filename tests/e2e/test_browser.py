@@ -106,6 +106,8 @@ def settled(page: Page) -> None:
     """Wait until the script run is over and the charts are drawn."""
     page.wait_for_timeout(300)
     expect(page.get_by_test_id("stStatusWidget")).to_have_count(0, timeout=30_000)
+    # Charts and tables load their code lazily and show a skeleton until then (slow on a busy machine).
+    expect(page.get_by_test_id("stSkeleton")).to_have_count(0, timeout=30_000)
     page.wait_for_timeout(1200)
 
 
