@@ -1,5 +1,6 @@
 """Listing and bulk selection of a company's rows: one page of a query, or rows chosen by id."""
 
+import math
 from collections.abc import Iterable
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -27,12 +28,28 @@ def with_status(
     return query.where(column.in_(statuses))
 
 
-def paginate(session: Session, query: Select, order_by: Iterable[Any], page: int, page_size: int) -> Page:
-    """One page of `query` in the given order, with the total across all pages."""
+def paginate(
+    session: Session,
+    query: Select,
+    order_by: Iterable[Any],
+    page: int,
+    page_size: int,
+    *,
+    rows: bool = False,
+    past_end_is_last: bool = False,
+) -> Page:
+    """One page of `query` in the given order, with the total across all pages.
+
+    Items are the first column's values (ORM objects for `select(Model)`), or whole rows with
+    `rows`. With `past_end_is_last`, a page past the end is the last one rather than empty.
+    """
     page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
-    page = max(page, 1)
     total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(query.order_by(*order_by).limit(page_size).offset((page - 1) * page_size)).all()
+    page = max(page, 1)
+    if past_end_is_last:
+        page = min(page, max(1, math.ceil(total / page_size)))
+    window = query.order_by(*order_by).limit(page_size).offset((page - 1) * page_size)
+    items = session.execute(window).all() if rows else session.scalars(window).all()
     return Page(list(items), total, page, page_size)
 
 

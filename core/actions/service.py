@@ -4,15 +4,15 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.actions.state import State, assign, normalized, snapshot
 from core.actor import Actor
 from core.errors import Conflict
-from core.listing import owned_one
+from core.listing import owned_one, paginate
 from core.platforms.registry import Connectors, push_placement
-from core.schemas import MAX_PAGE_SIZE, Page
+from core.schemas import Page
 from db.models import Campaign, OptimizationLog
 from db.types import utcnow
 
@@ -135,15 +135,8 @@ def get_all(
         query = query.where(OptimizationLog.performed_at >= filters.since)
     if filters.until:
         query = query.where(OptimizationLog.performed_at < filters.until)
-    page_size = min(max(filters.page_size, 1), MAX_PAGE_SIZE)
-    page = max(filters.page, 1)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    items = session.scalars(
-        query.order_by(OptimizationLog.performed_at.desc(), OptimizationLog.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
-    return Page(list(items), total, page, page_size)
+    order = (OptimizationLog.performed_at.desc(), OptimizationLog.id.desc())
+    return paginate(session, query, order, filters.page, filters.page_size)
 
 
 def _single_placement(state: State) -> int | None:

@@ -5,7 +5,7 @@ scoped to the actor's company.
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -19,10 +19,11 @@ from core.campaigns import service as campaigns
 from core.campaigns.schemas import CampaignFilters
 from core.config import get_settings
 from core.dashboard.pacing import PaceStatus, Pacing, budget_pace
+from core.listing import paginate
 from core.metrics.definitions import BASE_COLUMNS, COST_RATIOS, add_ratios, ratio
 from core.metrics.queries import rollup
 from core.metrics.reporting import DateRange, MetricTotals, with_platform_labels
-from core.schemas import MAX_PAGE_SIZE, Page
+from core.schemas import Page
 from db.enums import AlertStatus, CampaignStatus, RecommendationStatus, Severity
 from db.models import Alert, Campaign, PlatformCampaign, Recommendation
 
@@ -206,21 +207,17 @@ def campaign_row(
 
 def open_alerts(session: Session, actor: Actor, *, page: int = 1, page_size: int = 10) -> Page[AlertRow]:
     """Open alerts, the most severe and most recent first."""
-    page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
-    where = (Alert.company_id == actor.company_id, Alert.status == AlertStatus.OPEN)
-    total = session.scalar(select(func.count()).select_from(Alert).where(*where)) or 0
     severity_rank = case(
         {s.value: rank for rank, s in enumerate(SEVERITY_ORDER)}, value=Alert.severity, else_=9
     )
-    rows = session.execute(
+    query = (
         select(Alert, Campaign.name, PlatformCampaign.platform)
         .join(Campaign, Campaign.id == Alert.campaign_id)
         .outerjoin(PlatformCampaign, PlatformCampaign.id == Alert.platform_campaign_id)
-        .where(*where)
-        .order_by(severity_rank, Alert.date.desc(), Alert.id.desc())
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+        .where(Alert.company_id == actor.company_id, Alert.status == AlertStatus.OPEN)
+    )
+    order = (severity_rank, Alert.date.desc(), Alert.id.desc())
+    found = paginate(session, query, order, page, page_size, rows=True)
     items = [
         AlertRow(
             id=alert.id,
@@ -234,9 +231,9 @@ def open_alerts(session: Session, actor: Actor, *, page: int = 1, page_size: int
             campaign_name=campaign_name,
             platform=platform,
         )
-        for alert, campaign_name, platform in rows
+        for alert, campaign_name, platform in found.items
     ]
-    return Page(items, total, page, page_size)
+    return replace(found, items=items)
 
 
 def budget_pacing(

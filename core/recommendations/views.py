@@ -1,17 +1,17 @@
 """Read-side views of the optimizer's proposals for any door: pending rows in words, what they can be
 filtered by, and which campaigns the autopilot may steer."""
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
 from core.actor import Actor
+from core.listing import paginate
 from core.optimizer.service import settings_for
-from core.schemas import MAX_PAGE_SIZE, Page
+from core.schemas import Page
 from db.enums import CampaignStatus, Platform, RecommendationStatus
 from db.models import Campaign, PlatformCampaign, Recommendation
 
@@ -94,16 +94,8 @@ def pending(
         query = query.where(
             (placement.platform == platform) | (Recommendation.platform_campaign_id.is_(None) & runs_on)
         )
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
-    page = min(max(page, 1), max(1, math.ceil(total / page_size)))
-    query = (
-        query.order_by(
-            Recommendation.confidence.desc(), Recommendation.created_at.desc(), Recommendation.id.desc()
-        )
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    )
+    order = (Recommendation.confidence.desc(), Recommendation.created_at.desc(), Recommendation.id.desc())
+    found = paginate(session, query, order, page, page_size, rows=True, past_end_is_last=True)
     rows = [
         RecommendationRow(
             id=recommendation.id,
@@ -119,9 +111,9 @@ def pending(
             created_at=recommendation.created_at,
             expires_at=recommendation.expires_at,
         )
-        for recommendation, campaign_name, campaign_status, placement_platform in session.execute(query)
+        for recommendation, campaign_name, campaign_status, placement_platform in found.items
     ]
-    return Page(rows, total, page, page_size)
+    return replace(found, items=rows)
 
 
 def pending_facets(session: Session, actor: Actor) -> RecommendationFacets:
@@ -149,20 +141,14 @@ def autopilot(session: Session, actor: Actor, *, page: int = 1, page_size: int =
     """The company's optimizer mode and one page of the campaigns the autopilot could steer (every
     campaign but the archived ones, by name)."""
     settings = settings_for(session, actor)
-    page, page_size = max(page, 1), min(max(page_size, 1), MAX_PAGE_SIZE)
-    steerable = (Campaign.company_id == actor.company_id, Campaign.status != CampaignStatus.ARCHIVED)
-    total = session.scalar(select(func.count()).select_from(Campaign).where(*steerable)) or 0
-    rows = session.execute(
-        select(Campaign.id, Campaign.name, Campaign.status, Campaign.autopilot)
-        .where(*steerable)
-        .order_by(Campaign.name, Campaign.id)
-        .limit(page_size)
-        .offset((page - 1) * page_size)
-    ).all()
+    steerable = select(Campaign.id, Campaign.name, Campaign.status, Campaign.autopilot).where(
+        Campaign.company_id == actor.company_id, Campaign.status != CampaignStatus.ARCHIVED
+    )
+    found = paginate(session, steerable, (Campaign.name, Campaign.id), page, page_size, rows=True)
     return AutopilotOverview(
         mode=settings.mode,
         confidence_bar=settings.autopilot_confidence,
-        campaigns=Page([AutopilotCampaign(*row) for row in rows], total, page, page_size),
+        campaigns=replace(found, items=[AutopilotCampaign(*row) for row in found.items]),
     )
 
 
