@@ -14,6 +14,9 @@ MAX_NAME_LENGTH = 200
 MAX_PAGE_SIZE = 200
 # Far beyond any real list; it keeps an offset within what every database can count to.
 MAX_PAGE = 1_000_000
+# A list's page and page size as a caller asks for them: `page: PageNumber = 1`.
+PageNumber = Annotated[int, Field(ge=1, le=MAX_PAGE)]
+PageSize = Annotated[int, Field(ge=1, le=MAX_PAGE_SIZE)]
 
 
 def no_nul(value: str) -> str:

@@ -229,14 +229,19 @@ def weekday_bars(pattern: pd.DataFrame, metric: str) -> alt.Chart:
     return alt.layer(bars, mean).properties(height=300)
 
 
+def _p10_p90(base: alt.Chart, metric: str, title: str, color: str, opacity: float = 0.2) -> alt.Chart:
+    """The P10–P90 band of `base` (columns p10 and p90) as a shaded area on the metric's axis."""
+    return base.mark_area(opacity=opacity, color=color).encode(
+        y=alt.Y("p10:Q", title=title, axis=alt.Axis(format=number_format(metric))), y2="p90:Q"
+    )
+
+
 def plan_weeks(weeks: pd.DataFrame, metric: str) -> alt.LayerChart:
     """A plan's expected outcome per week with its P10–P90 band (columns week_start, expected, p10, p90)."""
     frame = _dated(weeks, "week_start")
     title = METRIC_TITLES[metric]
     base = alt.Chart(frame).encode(x=alt.X("week_start:T", title="Week from", axis=alt.Axis(format="%b %d")))
-    band = base.mark_area(opacity=0.25, color=REVENUE_COLOR).encode(
-        y=alt.Y("p10:Q", title=title, axis=alt.Axis(format=number_format(metric))), y2="p90:Q"
-    )
+    band = _p10_p90(base, metric, title, REVENUE_COLOR, opacity=0.25)
     line = base.mark_line(point=True, color=REVENUE_COLOR).encode(
         y="expected:Q",
         tooltip=[
@@ -256,9 +261,7 @@ def response_curve(curve: pd.DataFrame, marks: pd.DataFrame, metric: str) -> alt
     """A placement's fitted curve with its P10–P90 band, and where its spend sits (marks: spend, label)."""
     title = f"{METRIC_TITLES[metric]} a day"
     base = alt.Chart(curve).encode(x=alt.X("daily_spend:Q", title="Daily spend", axis=alt.Axis(format="$~s")))
-    band = base.mark_area(opacity=0.2, color=SPEND_COLOR).encode(
-        y=alt.Y("p10:Q", title=title, axis=alt.Axis(format=number_format(metric))), y2="p90:Q"
-    )
+    band = _p10_p90(base, metric, title, SPEND_COLOR)
     line = base.mark_line(color=SPEND_COLOR).encode(y="expected:Q")
     rules = (
         alt.Chart(marks)
@@ -275,9 +278,7 @@ def frontier(points: pd.DataFrame, metric: str, current: float) -> alt.LayerChar
     base = alt.Chart(points).encode(
         x=alt.X("daily_total:Q", title="Daily budget", axis=alt.Axis(format="$~s"))
     )
-    band = base.mark_area(opacity=0.2, color=REVENUE_COLOR).encode(
-        y=alt.Y("p10:Q", title=title, axis=alt.Axis(format=number_format(metric))), y2="p90:Q"
-    )
+    band = _p10_p90(base, metric, title, REVENUE_COLOR)
     line = base.mark_line(point=True, color=REVENUE_COLOR).encode(
         y="expected:Q",
         tooltip=[

@@ -5,7 +5,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core.schemas import MAX_PAGE, MAX_PAGE_SIZE, Text, UTCTimestamp
+from core.schemas import PageNumber, PageSize, Text, UTCTimestamp
 
 
 class ActionQuery(BaseModel):
@@ -19,8 +19,8 @@ class ActionQuery(BaseModel):
     performed_by: Text | None = Field(default=None, max_length=64)
     since: UTCTimestamp | None = None
     until: UTCTimestamp | None = None
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 class MeasuredImpact(BaseModel):

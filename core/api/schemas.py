@@ -10,7 +10,7 @@ from core.api.deps import MAX_ID
 from core.dashboard.pacing import PaceStatus
 from core.errors import ValidationError
 from core.metrics.reporting import DateRange
-from core.schemas import MAX_PAGE, MAX_PAGE_SIZE, MoneyValue, Page, no_nul
+from core.schemas import MAX_PAGE_SIZE, MoneyValue, Page, PageNumber, PageSize, no_nul
 from db.enums import AlertStatus, CampaignStatus, Platform, RecommendationStatus, Severity
 
 ItemT = TypeVar("ItemT")
@@ -370,8 +370,8 @@ class RecommendationQuery(BaseModel):
         default=None, max_length=32, description="the action, e.g. change_budget or pause_placement"
     )
     campaign_id: IdValue | None = None
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 class DecisionPublic(BaseModel):
@@ -390,8 +390,8 @@ class AlertQuery(BaseModel):
     severity: Severity | None = None
     campaign_id: IdValue | None = None
     since: Day | None = None
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(default=50, ge=1, le=MAX_PAGE_SIZE)
+    page: PageNumber = 1
+    page_size: PageSize = 50
 
 
 class AlertPublic(BaseModel):

@@ -7,7 +7,15 @@ from typing import Any, Literal, Self
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core.errors import ValidationError
-from core.schemas import MAX_PAGE, MAX_PAGE_SIZE, MoneyAmount, MoneyValue, Name, NonNegativeFloat, Text
+from core.schemas import (
+    MoneyAmount,
+    MoneyValue,
+    Name,
+    NonNegativeFloat,
+    PageNumber,
+    PageSize,
+    Text,
+)
 from db.enums import CampaignStatus, Objective, Platform
 
 SORTABLE_FIELDS = (
@@ -112,8 +120,8 @@ class CampaignFilters(_Strict):
     include_archived: bool = False
     sort: Literal[SORTABLE_FIELDS] = "created_at"  # type: ignore[valid-type]
     descending: bool = True
-    page: int = Field(default=1, ge=1, le=MAX_PAGE)
-    page_size: int = Field(default=25, ge=1, le=MAX_PAGE_SIZE)
+    page: PageNumber = 1
+    page_size: PageSize = 25
 
 
 class MetricsQuery(_Strict):
