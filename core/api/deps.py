@@ -1,6 +1,7 @@
 """What routes ask for: a unit of work, the connectors, and who is calling (Bearer token or API key)."""
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractContextManager
 from datetime import date
 from typing import Annotated
 
@@ -47,14 +48,36 @@ async def get_session(
         try:
             yield session
         except BaseException as exc:
-            await run_in_threadpool(unit_of_work.__exit__, type(exc), exc, exc.__traceback__)
+            await _leave(unit_of_work, session, exc)
             raise
-        await run_in_threadpool(unit_of_work.__exit__, None, None, None)
+        await _leave(unit_of_work, session, None)
+
+
+async def _leave(
+    unit_of_work: AbstractContextManager[Session], session: Session, exc: BaseException | None
+) -> None:
+    """End the unit of work; on a thread only if it began one (a request answered from caches did not)."""
+    args = (type(exc), exc, exc.__traceback__) if exc else (None, None, None)
+    if session.in_transaction():
+        await run_in_threadpool(unit_of_work.__exit__, *args)
+    else:
+        unit_of_work.__exit__(*args)
+
+
+async def get_read_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[Session]:
+    """A read-only session (Database.read_scope) for routes that only read.
+
+    Its connection is checked out on the route's thread and handed back here, with no I/O: an
+    autocommit connection has nothing to end.
+    """
+    with database.read_scope() as session:
+        yield session
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 # scope="function": the commit happens before the response is sent, so a failed commit is an error.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
 
 
 async def get_connectors(session: SessionDep) -> Connectors:

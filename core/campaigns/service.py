@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.actions.service import apply_change
@@ -135,17 +135,22 @@ def page_of(session: Session, actor: Actor, filters: CampaignFilters) -> tuple[S
         lambda: session.scalar(select(func.count()).select_from(query.subquery())) or 0,
         keep=lambda count: count >= get_settings().count_cache_min_rows,
     )
-    column = getattr(Campaign, filters.sort)
-    order = column.desc() if filters.descending else column.asc()
-    if filters.descending and column.property.columns[0].nullable:
-        # Only where NULLs can occur: NULLS LAST on a NOT NULL column stops PostgreSQL using its index.
-        order = order.nulls_last()
     page = (
-        query.order_by(order, Campaign.id.desc() if filters.descending else Campaign.id)
+        query.order_by(*page_order(filters))
         .limit(filters.page_size)
         .offset((filters.page - 1) * filters.page_size)
     )
     return page, total
+
+
+def page_order(filters: CampaignFilters) -> list[ColumnElement]:
+    """The order of a page: the chosen column, then id (so that ties keep one order across pages)."""
+    column = Campaign.__table__.c[filters.sort]
+    order = column.desc() if filters.descending else column.asc()
+    if filters.descending and column.nullable:
+        # Only where NULLs can occur: NULLS LAST on a NOT NULL column stops PostgreSQL using its index.
+        order = order.nulls_last()
+    return [order, Campaign.id.desc() if filters.descending else Campaign.id.asc()]
 
 
 def update(

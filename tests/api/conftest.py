@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from core.api.app import create_app
-from core.api.deps import get_connectors, get_session, get_today
+from core.api.deps import get_connectors, get_read_session, get_session, get_today
 from core.config import Settings, get_settings
 from core.database import upgrade_schema
 from core.platforms.registry import Connectors
@@ -60,7 +60,11 @@ def serve_on_session(session: Session, database: Database, **app_options) -> Tes
             session.rollback()
             raise
 
+    def reads_on_session() -> Iterator[Session]:
+        yield session
+
     app.dependency_overrides[get_session] = session_per_request
+    app.dependency_overrides[get_read_session] = reads_on_session
     app.dependency_overrides[get_connectors] = lambda: Connectors(session, today=TODAY)
     app.dependency_overrides[get_today] = lambda: TODAY
     return TestClient(app)

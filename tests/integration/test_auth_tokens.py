@@ -1,5 +1,6 @@
 """Sign-in and API keys as core services, without HTTP."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -8,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.api_keys import service as api_keys
 from core.auth import service as auth
-from core.auth.tokens import TokenType, decode
+from core.auth.tokens import TokenType, decode, encode, lifetime
 from core.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
 from db.models import ApiKey, RefreshToken, User
 from db.types import utcnow
@@ -106,3 +107,22 @@ def test_keys_are_private_to_their_owner_and_the_admin(
     assert api_keys.get_all(session, other_tenant.admin) == []
     assert [k.name for k in api_keys.get_all(session, tenant.admin)] == ["mine"]
     assert api_keys.revoke(session, tenant.admin, mine.record.id).is_active is False
+
+
+def test_a_token_read_before_still_expires_on_time() -> None:
+    # Its signature is checked once and remembered; its expiry must be checked at every use.
+    expires_in = timedelta(seconds=1)
+    token, _ = encode(7, TokenType.ACCESS, now=utcnow() - lifetime(TokenType.ACCESS) + expires_in)
+    assert decode(token, TokenType.ACCESS).user_id == 7
+    time.sleep(expires_in.total_seconds() + 0.2)
+    with pytest.raises(AuthenticationFailed, match="expired"):
+        decode(token, TokenType.ACCESS)
+
+
+def test_a_tampered_token_is_refused_even_after_the_genuine_one_was_read() -> None:
+    token, _ = encode(7, TokenType.ACCESS, now=utcnow())
+    decode(token, TokenType.ACCESS)
+    header, payload, signature = token.split(".")
+    forged = f"{header}.{payload}.{signature[:-4]}AAAA"
+    with pytest.raises(AuthenticationFailed, match="not a valid"):
+        decode(forged, TokenType.ACCESS)

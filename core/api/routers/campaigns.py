@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from core.analytics import service as analytics
-from core.api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, Today, WriterActor
+from core.api.deps import ConnectorsDep, CurrentActor, Id, ReadSessionDep, SessionDep, Today, WriterActor
 from core.api.schemas import (
     AnalyticsQuery,
     CampaignAnalytics,
@@ -36,7 +36,7 @@ router = APIRouter(prefix="/campaigns", tags=["campaigns"])
 
 @router.get("", response_model=PageOf[CampaignPublic])
 def list_campaigns(
-    filters: Annotated[CampaignFilters, Query()], session: SessionDep, actor: CurrentActor
+    filters: Annotated[CampaignFilters, Query()], session: ReadSessionDep, actor: CurrentActor
 ) -> Response:
     """Your company's campaigns, filtered, sorted and one page at a time (archived ones only on request)."""
     page = PageOf[CampaignPublic].of(queries.public_page(session, actor, filters))
@@ -53,7 +53,7 @@ def create_campaign(
 
 
 @router.get("/{campaign_id}", response_model=CampaignPublic)
-def get_campaign(campaign_id: Id, session: SessionDep, actor: CurrentActor) -> Response:
+def get_campaign(campaign_id: Id, session: ReadSessionDep, actor: CurrentActor) -> Response:
     campaign = CampaignPublic.model_validate(queries.public(session, actor, campaign_id))
     # Serialised here, in the worker thread: FastAPI would validate it again on one more thread hop.
     return Response(campaign.model_dump_json(), media_type="application/json")

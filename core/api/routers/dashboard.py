@@ -3,8 +3,9 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 
-from core.api.deps import CurrentActor, SessionDep, Today
+from core.api.deps import CurrentActor, ReadSessionDep, SessionDep, Today
 from core.api.schemas import Dashboard, DashboardSummary, PeriodQuery, frame_rows
 from core.dashboard import service as dashboard
 
@@ -34,10 +35,10 @@ def overview(
 
 
 @router.get("/summary")
-def summary(
+async def summary(
     request: Request,
     query: Annotated[PeriodQuery, Query()],
-    session: SessionDep,
+    session: ReadSessionDep,
     actor: CurrentActor,
     today: Today,
 ) -> DashboardSummary:
@@ -45,7 +46,10 @@ def summary(
     each with its change against the period of equal length before. Up to a few seconds old
     (ADFLOW_API_SUMMARY_CACHE_SECONDS): dashboards poll it, and it sums every day of the period."""
     period = query.resolve(today)
-    return request.app.state.summaries.get(
-        (actor.company_id, period),
+    summaries, key = request.app.state.summaries, (actor.company_id, period)
+    # A summary still kept is answered here, on the event loop; summing the days takes a thread.
+    return summaries.peek(key) or await run_in_threadpool(
+        summaries.get,
+        key,
         lambda: DashboardSummary.of(dashboard.summary(session, actor, start=period.start, end=period.end)),
     )
