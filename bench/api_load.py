@@ -31,6 +31,7 @@ from sqlalchemy import select, text
 from bench._support import bench_company, postgres_argument, scratch_postgres
 from bench.ingest import create_placements
 from core.config import PROJECT_ROOT
+from core.metrics.service import refresh_rollups
 from db.models import Campaign
 
 PORTS = (8170, 8171)  # ours, the bare endpoint
@@ -88,10 +89,11 @@ def routes(campaign_ids: list[int]) -> list[Route]:
     ]
 
 
-def seed_metrics(database, days: int) -> None:
+def seed_metrics(database, company_id: int, days: int) -> None:
     """`days` days up to yesterday for every placement, in one INSERT … SELECT inside PostgreSQL.
 
-    The figures vary by placement and day through integer hashing, so every run is the same.
+    The figures vary by placement and day through integer hashing, so every run is the same. The
+    sums kept from them (campaign and daily totals) are then refreshed, as an import does.
     """
     with database.engine.begin() as connection:
         connection.execute(
@@ -111,6 +113,8 @@ def seed_metrics(database, days: int) -> None:
             ),
             {"days": days},
         )
+    with database.session_scope() as session:
+        refresh_rollups(session, company_id)
     # As a database that has been running for a while: statistics, visibility map and hint bits
     # set, rather than autovacuum and first reads rewriting six million new rows during the load.
     with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -193,7 +197,7 @@ def main() -> None:
         seeding = time.perf_counter()
         actor = bench_company(database)
         create_placements(database, actor, args.campaigns)
-        seed_metrics(database, args.days)
+        seed_metrics(database, actor.company_id, args.days)
         print(
             f"seeded {args.campaigns:,} campaigns and {args.days} days of metrics in "
             f"{time.perf_counter() - seeding:.0f} s",

@@ -22,7 +22,7 @@ from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base
-from db.types import Count, JSONDocument, Money, UTCDateTime, utcnow
+from db.types import Count, JSONDocument, Money, TotalCount, TotalMoney, UTCDateTime, utcnow
 
 BigId = BigInteger().with_variant(Integer, "sqlite")
 
@@ -158,6 +158,22 @@ class MetricsHistory(Base):
     cpa: Mapped[float | None] = mapped_column(Float, _ratio("spend", "conversions"))
     roas: Mapped[float | None] = mapped_column(Float, _ratio("revenue", "spend"))
     performance_score: Mapped[float | None] = mapped_column(Float)
+
+
+class DailyTotal(Base):
+    """A company's metrics summed per platform and day: what dashboards total, without reading every
+    placement's rows. Kept in step with metrics_history by `core.metrics.service.refresh_rollups`."""
+
+    __tablename__ = "daily_totals"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    date: Mapped[date] = mapped_column(Date, primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    impressions: Mapped[int] = mapped_column(BigInteger)
+    clicks: Mapped[int] = mapped_column(BigInteger)
+    conversions: Mapped[Decimal] = mapped_column(TotalCount)
+    spend: Mapped[Decimal] = mapped_column(TotalMoney)
+    revenue: Mapped[Decimal] = mapped_column(TotalMoney)
 
 
 class Recommendation(Base):

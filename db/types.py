@@ -11,6 +11,9 @@ Money = Numeric(14, 2)
 # Conversions may be fractional (data-driven attribution), so four decimals.
 Count = Numeric(16, 4)
 JSONDocument = JSON
+# Sums over a whole company: wider than one placement's day.
+TotalMoney = Numeric(18, 2)
+TotalCount = Numeric(20, 4)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

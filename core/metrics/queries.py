@@ -7,7 +7,7 @@ set of definitions, so every total is a ratio of sums.
 import io
 from collections.abc import Sequence
 from datetime import date, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from core.actor import Actor
 from core.metrics.definitions import BASE_COLUMNS, add_ratios, efficiency_metric
-from db.models import Campaign, MetricsHistory, PlatformCampaign
+from db.models import Campaign, DailyTotal, MetricsHistory, PlatformCampaign
 
 Grouping = Literal["total", "campaign", "platform", "placement", "day", "week"]
 
@@ -39,6 +39,50 @@ def rollup(
     combine, e.g. `by=("day", "platform")` gives one row per day and platform.
     """
     groupings = [by] if isinstance(by, str) else list(by)
+    if campaign_ids is None and set(groupings) <= _KEPT_GROUPINGS:
+        # Company-wide sums by day or platform are kept (daily_totals): no placement's rows to read.
+        keys, query, day, platform = _kept_totals(actor, groupings)
+    else:
+        keys, query, day, platform = _placement_totals(actor, groupings)
+    if start is not None:
+        query = query.where(day >= start)
+    if end is not None:
+        query = query.where(day <= end)
+    if campaign_ids is not None:
+        query = query.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
+    if platforms is not None:
+        query = query.where(platform.in_(list(platforms)))
+    if keys:
+        query = query.group_by(*keys).order_by(*keys)
+    frame = pd.DataFrame(
+        session.execute(query).mappings().all(), columns=[k.name for k in keys] + list(BASE_COLUMNS)
+    )
+    for column in BASE_COLUMNS:
+        frame[column] = frame[column].astype(float)
+    if "week" in groupings:
+        frame["week"] = frame["date"].map(lambda d: d - timedelta(days=d.weekday()))
+        week_keys = ["week", *(k.name for k in keys if k.name != "date")]
+        frame = frame.groupby(week_keys, as_index=False)[list(BASE_COLUMNS)].sum()
+    return add_ratios(frame)
+
+
+_KEPT_GROUPINGS = {"total", "platform", "day", "week"}
+
+
+def _kept_totals(actor: Actor, groupings: list[Grouping]) -> tuple[list, Select, Any, Any]:
+    keys_by_grouping = {
+        "total": [],
+        "platform": [DailyTotal.platform.label("platform")],
+        "day": [DailyTotal.date.label("date")],
+        "week": [DailyTotal.date.label("date")],
+    }
+    keys = _distinct_keys(keys_by_grouping, groupings)
+    sums = [func.coalesce(func.sum(getattr(DailyTotal, c)), 0).label(c) for c in BASE_COLUMNS]
+    query = select(*keys, *sums).where(DailyTotal.company_id == actor.company_id)
+    return keys, query, DailyTotal.date, DailyTotal.platform
+
+
+def _placement_totals(actor: Actor, groupings: list[Grouping]) -> tuple[list, Select, Any, Any]:
     keys_by_grouping = {
         "total": [],
         "campaign": [Campaign.id.label("campaign_id"), Campaign.name.label("campaign_name")],
@@ -52,7 +96,7 @@ def rollup(
         "day": [MetricsHistory.date.label("date")],
         "week": [MetricsHistory.date.label("date")],
     }
-    keys = list({key.name: key for g in groupings for key in keys_by_grouping[g]}.values())
+    keys = _distinct_keys(keys_by_grouping, groupings)
     sums = [func.coalesce(func.sum(getattr(MetricsHistory, c)), 0).label(c) for c in BASE_COLUMNS]
     query = (
         select(*keys, *sums)
@@ -63,26 +107,11 @@ def rollup(
     if {"campaign", "placement"} & set(groupings):
         # Only for the campaign's name: joining every row to its campaign is a third of a total's cost.
         query = query.join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
-    if start is not None:
-        query = query.where(MetricsHistory.date >= start)
-    if end is not None:
-        query = query.where(MetricsHistory.date <= end)
-    if campaign_ids is not None:
-        query = query.where(PlatformCampaign.campaign_id.in_(list(campaign_ids)))
-    if platforms is not None:
-        query = query.where(PlatformCampaign.platform.in_(list(platforms)))
-    if keys:
-        query = query.group_by(*keys).order_by(*keys)
-    frame = pd.DataFrame(
-        session.execute(query).mappings().all(), columns=[k.name for k in keys] + list(BASE_COLUMNS)
-    )
-    for column in BASE_COLUMNS:
-        frame[column] = frame[column].astype(float)
-    if "week" in groupings:
-        frame["week"] = frame["date"].map(lambda d: d - timedelta(days=d.weekday()))
-        week_keys = ["week", *(k.name for k in keys if k.name != "date")]
-        frame = frame.groupby(week_keys, as_index=False)[list(BASE_COLUMNS)].sum()
-    return add_ratios(frame)
+    return keys, query, MetricsHistory.date, PlatformCampaign.platform
+
+
+def _distinct_keys(keys_by_grouping: dict[str, list], groupings: list[Grouping]) -> list:
+    return list({key.name: key for g in groupings for key in keys_by_grouping[g]}.values())
 
 
 def daily_by_placement(

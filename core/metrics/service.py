@@ -2,11 +2,12 @@
 
 import io
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.errors import ValidationError
 from core.metrics.definitions import BASE_COLUMNS, sql_ratio
-from db.models import Campaign, MetricsHistory, PlatformCampaign
+from db.models import Campaign, DailyTotal, MetricsHistory, PlatformCampaign
 
 FRAME_COLUMNS = ("platform_campaign_id", "date", *BASE_COLUMNS)
 MAX_REPORTED_ROW_ERRORS = 50
@@ -50,7 +51,7 @@ def upsert_daily(
         _multirow_upsert(session, clean)
     placement_ids = clean["platform_campaign_id"].unique().tolist()
     if refresh:
-        refresh_rollups(session, actor.company_id, placement_ids=placement_ids)
+        refresh_rollups(session, actor.company_id, placement_ids=placement_ids, since=clean["date"].min())
     return UpsertResult(len(clean), len(placement_ids), data_quality_notes(clean))
 
 
@@ -118,11 +119,16 @@ def data_quality_notes(frame: pd.DataFrame) -> list[str]:
     return notes
 
 
-def refresh_rollups(session: Session, company_id: int, *, placement_ids: list[int] | None = None) -> None:
-    """Recompute the totals stored on placements and campaigns from metrics_history.
+def refresh_rollups(
+    session: Session, company_id: int, *, placement_ids: list[int] | None = None, since: date | None = None
+) -> None:
+    """Recompute what is kept summed from metrics_history: the totals stored on placements and
+    campaigns (of `placement_ids`' campaigns, or all), and the company's daily totals (from
+    `since`, or all days).
 
     Campaign ratios are ratios of the summed base metrics (never a mean of daily ratios).
     """
+    _refresh_daily_totals(session, company_id, since)
     placements = select(PlatformCampaign.id).where(PlatformCampaign.company_id == company_id)
     if placement_ids is not None:
         campaign_ids = select(PlatformCampaign.campaign_id).where(PlatformCampaign.id.in_(placement_ids))
@@ -168,6 +174,26 @@ def refresh_rollups(session: Session, company_id: int, *, placement_ids: list[in
     session.expire_all()
 
 
+def _refresh_daily_totals(session: Session, company_id: int, since: date | None) -> None:
+    stale = delete(DailyTotal).where(DailyTotal.company_id == company_id)
+    days = (
+        select(
+            PlatformCampaign.company_id,
+            MetricsHistory.date,
+            PlatformCampaign.platform,
+            *(func.sum(getattr(MetricsHistory, c)) for c in BASE_COLUMNS),
+        )
+        .join(PlatformCampaign, PlatformCampaign.id == MetricsHistory.platform_campaign_id)
+        .where(PlatformCampaign.company_id == company_id)
+        .group_by(PlatformCampaign.company_id, MetricsHistory.date, PlatformCampaign.platform)
+    )
+    if since is not None:
+        stale = stale.where(DailyTotal.date >= since)
+        days = days.where(MetricsHistory.date >= since)
+    session.execute(stale)
+    session.execute(insert(DailyTotal).from_select(["company_id", "date", "platform", *BASE_COLUMNS], days))
+
+
 def _check_ownership(session: Session, actor: Actor, placement_ids: np.ndarray) -> None:
     if len(placement_ids) == 0:
         return
@@ -193,8 +219,8 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 def _multirow_upsert(session: Session, frame: pd.DataFrame) -> None:
     dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    statement = insert(MetricsHistory)
+    dialect_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    statement = dialect_insert(MetricsHistory)
     statement = statement.on_conflict_do_update(
         index_elements=["platform_campaign_id", "date"],
         set_={c: getattr(statement.excluded, c) for c in BASE_COLUMNS},

@@ -663,5 +663,10 @@ def _write_days(
     chunk = get_settings().import_chunk_rows
     for start in range(0, len(frame), chunk):
         upsert_daily(session, actor, frame.iloc[start : start + chunk], refresh=False)
-    refresh_rollups(session, actor.company_id, placement_ids=sorted(set(placement_ids.values())))
+    refresh_rollups(
+        session,
+        actor.company_id,
+        placement_ids=sorted(set(placement_ids.values())),
+        since=pd.to_datetime(frame["date"]).min().date(),
+    )
     return len(frame)

@@ -170,3 +170,25 @@ def test_metrics_stay_inside_their_company(
     assert (
         len(queries.daily_by_placement(session, tenant.viewer, start=DAY, end=DAY + timedelta(days=9))) == 3
     )
+
+
+def test_company_totals_by_day_and_platform_match_the_placements_rows_after_every_write(
+    session: Session, tenant: Tenant, other_tenant: Tenant, connectors: Connectors
+) -> None:
+    google, facebook = two_placements(session, tenant, connectors)
+    other_google, _ = two_placements(session, other_tenant, connectors)
+    upsert_daily(session, other_tenant.marketer, rows(other_google, 9, clicks=999))
+    upsert_daily(session, tenant.marketer, pd.concat([rows(google, 10), rows(facebook, 6, spend=30.0)]))
+    # Re-sent later days replace theirs; the days before stay as they were.
+    resent = rows(google, 3, clicks=7, spend=12.5)
+    resent["date"] += timedelta(days=5)
+    upsert_daily(session, tenant.marketer, resent)
+    by = ("day", "platform")
+    every_campaign = list(
+        session.scalars(select(Campaign.id).where(Campaign.company_id == tenant.marketer.company_id))
+    )
+    kept = queries.rollup(session, tenant.marketer, by=by)
+    summed = queries.rollup(session, tenant.marketer, by=by, campaign_ids=every_campaign)
+    pd.testing.assert_frame_equal(kept, summed)
+    assert kept["clicks"].sum() == 4 * 50 + 3 * 7 + 3 * 50 + 6 * 50
+    assert kept["spend"].sum() == pytest.approx(7 * 100 + 3 * 12.5 + 6 * 30)
