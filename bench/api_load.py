@@ -187,7 +187,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--days", type=int, default=60, help="days of metrics per campaign")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the API")
-    # Long enough for the first dashboard summary (about 2 s of sums over 3 million rows) to be kept.
+    # Long enough for every worker to open its connections and fill its caches (the signed-in user, totals).
     parser.add_argument("--warmup-seconds", type=int, default=10)
     postgres_argument(parser)
     args = parser.parse_args()
