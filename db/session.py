@@ -81,8 +81,9 @@ def _create_read_engine(url: str, *, echo: bool, pool_size: int) -> Engine | Non
     engine = create_engine(
         url,
         echo=echo,
+        # No overflow: requests queue for these rather than open more connections than the server allows.
         pool_size=pool_size,
-        max_overflow=pool_size,
+        max_overflow=0,
         # Nothing is ever left open to roll back on return.
         pool_reset_on_return=None,
         isolation_level="AUTOCOMMIT",
