@@ -22,6 +22,7 @@ from ui.common import (
     format_money,
     format_ratio,
     format_share,
+    open_tab_only,
     platform_label,
     status_text,
 )
@@ -368,10 +369,4 @@ TABS = {
     "Export": export_tab,
 }
 
-# Only the open tab runs: each one reads the database on its own.
-for tab, render in zip(
-    st.tabs(list(TABS), key="analytics_tab", on_change="rerun"), TABS.values(), strict=True
-):
-    if tab.open:
-        with tab:
-            render(period)
+open_tab_only(TABS, "analytics_tab", period)

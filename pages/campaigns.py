@@ -33,6 +33,7 @@ from ui.common import (
     format_money,
     format_ratio,
     list_footer,
+    open_tab_only,
     platform_label,
     platforms_text,
     show_error,
@@ -678,9 +679,4 @@ st.title("Campaigns")
 show_flash()
 if not me.can_write:
     view_only_notice()
-for tab, render in zip(
-    st.tabs(list(TABS), key="campaigns_tab", on_change="rerun"), TABS.values(), strict=True
-):
-    if tab.open:
-        with tab:
-            render()
+open_tab_only(TABS, "campaigns_tab")

@@ -23,6 +23,7 @@ from ui.common import (
     empty_state,
     flash,
     list_footer,
+    open_tab_only,
     platform_label,
     show_error,
     show_flash,
@@ -340,10 +341,4 @@ if not me.can_write:
 if run_clicked:
     run_optimizer()
 
-# Only the open tab runs: each one reads the database on its own.
-for tab, render in zip(
-    st.tabs(list(TABS), key="recommendations_tab", on_change="rerun"), TABS.values(), strict=True
-):
-    if tab.open:
-        with tab:
-            render()
+open_tab_only(TABS, "recommendations_tab")

@@ -182,6 +182,14 @@ def list_footer(total_pages: int, key: str, caption: str) -> None:
 # --- formatting ---------------------------------------------------------------------------------
 
 
+def open_tab_only(tabs: Mapping[str, Callable[..., None]], key: str, *args: Any) -> None:
+    """Tabs, of which only the open one runs (with `args`): each reads the database on its own."""
+    for tab, render in zip(st.tabs(list(tabs), key=key, on_change="rerun"), tabs.values(), strict=True):
+        if tab.open:
+            with tab:
+                render(*args)
+
+
 def format_day(day: date) -> str:
     return f"{day:%b} {day.day}, {day:%Y}"
 
