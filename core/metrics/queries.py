@@ -77,8 +77,7 @@ def _kept_totals(actor: Actor, groupings: list[Grouping]) -> tuple[list, Select,
         "week": [DailyTotal.date.label("date")],
     }
     keys = _distinct_keys(keys_by_grouping, groupings)
-    sums = [func.coalesce(func.sum(getattr(DailyTotal, c)), 0).label(c) for c in BASE_COLUMNS]
-    query = select(*keys, *sums).where(DailyTotal.company_id == actor.company_id)
+    query = select(*keys, *_sums(DailyTotal)).where(DailyTotal.company_id == actor.company_id)
     return keys, query, DailyTotal.date, DailyTotal.platform
 
 
@@ -97,9 +96,8 @@ def _placement_totals(actor: Actor, groupings: list[Grouping]) -> tuple[list, Se
         "week": [MetricsHistory.date.label("date")],
     }
     keys = _distinct_keys(keys_by_grouping, groupings)
-    sums = [func.coalesce(func.sum(getattr(MetricsHistory, c)), 0).label(c) for c in BASE_COLUMNS]
     query = (
-        select(*keys, *sums)
+        select(*keys, *_sums(MetricsHistory))
         .select_from(MetricsHistory)
         .join(PlatformCampaign, PlatformCampaign.id == MetricsHistory.platform_campaign_id)
         .where(PlatformCampaign.company_id == actor.company_id)
@@ -108,6 +106,10 @@ def _placement_totals(actor: Actor, groupings: list[Grouping]) -> tuple[list, Se
         # Only for the campaign's name: joining every row to its campaign is a third of a total's cost.
         query = query.join(Campaign, Campaign.id == PlatformCampaign.campaign_id)
     return keys, query, MetricsHistory.date, PlatformCampaign.platform
+
+
+def _sums(model: type[DailyTotal] | type[MetricsHistory]) -> list:
+    return [func.coalesce(func.sum(getattr(model, c)), 0).label(c) for c in BASE_COLUMNS]
 
 
 def _distinct_keys(keys_by_grouping: dict[str, list], groupings: list[Grouping]) -> list:
