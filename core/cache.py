@@ -5,15 +5,18 @@ served while one caller recomputes it, so only that caller waits; a missing entr
 once however many callers ask for it at the same moment.
 """
 
+import asyncio
 import threading
 import time
-from collections.abc import Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 ValueT = TypeVar("ValueT")
+# What _claim hands the caller who is to compute the value.
+_CLAIMED = threading.Event()
 
 
 class TimedCache(Generic[ValueT]):
@@ -35,29 +38,72 @@ class TimedCache(Generic[ValueT]):
         if self.seconds <= 0:
             return compute()
         while True:
-            with self._lock:
-                entry = self._entries.get(key)
-                if entry is not None and self._clock() - entry[0] < self.seconds:
-                    return entry[1]
-                computing = self._computing.get(key)
-                if computing is None:
-                    computing = self._computing[key] = threading.Event()
-                    break
-                if entry is not None:
-                    return entry[1]  # someone is refreshing it: the last value will do meanwhile
+            found, computing = self._claim(key)
+            if computing is None:
+                return found  # type: ignore[return-value]
+            if computing is _CLAIMED:
+                break
             computing.wait()  # the first value is on its way; if computing it failed, try ourselves
         try:
             value = compute()
-            if keep is not None and not keep(value):
-                return value
-            with self._lock:
-                if len(self._entries) >= self.max_entries and key not in self._entries:
-                    self._entries.clear()
-                self._entries[key] = (self._clock(), value)
+            self._keep(key, value, keep)
             return value
         finally:
-            with self._lock:
-                self._computing.pop(key).set()
+            self._release(key)
+
+    async def aget(
+        self,
+        key: Hashable,
+        compute: Callable[[], Awaitable[ValueT]],
+        *,
+        keep: Callable[[ValueT], bool] | None = None,
+    ) -> ValueT:
+        """`get` for callers on an event loop: `compute()` is awaited, and waiting for another
+        caller's value never holds up the loop."""
+        if self.seconds <= 0:
+            return await compute()
+        while True:
+            found, computing = self._claim(key)
+            if computing is None:
+                return found  # type: ignore[return-value]
+            if computing is _CLAIMED:
+                break
+            # Only the very first value is ever waited for, and not for long: a glance now and then will do.
+            while not computing.is_set():
+                await asyncio.sleep(0.005)
+        try:
+            value = await compute()
+            self._keep(key, value, keep)
+            return value
+        finally:
+            self._release(key)
+
+    def _claim(self, key: Hashable) -> tuple[ValueT | None, threading.Event | None]:
+        """(value, None) when a value will do; (None, _CLAIMED) when this caller must compute it;
+        (None, event) when another is computing the first value and the caller should wait."""
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and self._clock() - entry[0] < self.seconds:
+                return entry[1], None
+            computing = self._computing.get(key)
+            if computing is None:
+                self._computing[key] = threading.Event()
+                return None, _CLAIMED
+            if entry is not None:
+                return entry[1], None  # someone is refreshing it: the last value will do meanwhile
+            return None, computing
+
+    def _keep(self, key: Hashable, value: ValueT, keep: Callable[[ValueT], bool] | None) -> None:
+        if keep is not None and not keep(value):
+            return
+        with self._lock:
+            if len(self._entries) >= self.max_entries and key not in self._entries:
+                self._entries.clear()
+            self._entries[key] = (self._clock(), value)
+
+    def _release(self, key: Hashable) -> None:
+        with self._lock:
+            self._computing.pop(key).set()
 
     def peek(self, key: Hashable) -> ValueT | None:
         """The value kept for `key` if it is recent enough, else None; never computes."""

@@ -1,5 +1,6 @@
 """The timed cache: kept for its time, computed once for callers arriving together, stale while refreshed."""
 
+import asyncio
 import threading
 
 import pytest
@@ -84,3 +85,23 @@ def test_a_failed_computation_lets_the_next_caller_try() -> None:
     with pytest.raises(RuntimeError):
         cache.get("k", broken)
     assert cache.get("k", lambda: 7) == 7
+
+
+def test_callers_on_an_event_loop_compute_once_and_share_the_value() -> None:
+    clock = Clock()
+    cache: TimedCache[int] = TimedCache(10, clock=clock)
+    calls = []
+
+    async def compute() -> int:
+        calls.append(1)
+        await asyncio.sleep(0.02)  # the others arrive meanwhile
+        return len(calls)
+
+    async def together() -> list[int]:
+        return await asyncio.gather(*(cache.aget("k", compute) for _ in range(5)))
+
+    assert asyncio.run(together()) == [1] * 5
+    clock.now = 10.0
+    assert asyncio.run(cache.aget("k", compute)) == 2
+    assert asyncio.run(cache.aget("small", compute, keep=lambda value: value > 100)) == 3
+    assert asyncio.run(cache.aget("small", compute, keep=lambda value: value > 100)) == 4
