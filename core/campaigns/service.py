@@ -1,10 +1,12 @@
 """Campaign use cases. Each takes the session first; the caller owns the transaction."""
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from core.actions.service import apply_change
@@ -102,55 +104,116 @@ def get_all(
     session: Session, actor: Actor, filters: CampaignFilters | Mapping[str, Any] | None = None
 ) -> Page[Campaign]:
     filters = parse(CampaignFilters, filters or {})
-    query, total = page_of(session, actor, filters)
-    rows = session.scalars(query.options(selectinload(Campaign.platform_campaigns))).all()
+    query = page_query(actor, filters)
+    total = count(session, actor, filters, query)
+    rows = session.scalars(query.page.options(selectinload(Campaign.platform_campaigns)), query.parameters)
     return Page(list(rows), total, filters.page, filters.page_size)
 
 
-def page_of(session: Session, actor: Actor, filters: CampaignFilters) -> tuple[Select, int]:
-    """The query of one page of the company's campaigns (filtered, ordered, limited), and the total."""
-    query = select(Campaign).where(Campaign.company_id == actor.company_id)
-    if filters.status:
-        query = query.where(Campaign.status.in_([s.value for s in filters.status]))
-    elif not filters.include_archived:
+@dataclass(frozen=True)
+class PageQuery:
+    """One page of the company's campaigns: statements built once per kind of filter and order
+    (building one costs more than running it), and the values of their parameters."""
+
+    page: Select  # the page's campaigns, in order
+    count: Select  # how many campaigns pass the filters
+    parameters: dict[str, Any]
+
+
+def page_query(actor: Actor, filters: CampaignFilters) -> PageQuery:
+    statuses = sorted({status.value for status in filters.status or ()})
+    matching = _matching(
+        statuses=len(statuses),
+        objective=filters.objective is not None,
+        platform=filters.platform is not None,
+        search=filters.search is not None,
+        include_archived=filters.include_archived,
+    )
+    parameters: dict[str, Any] = {
+        "company_id": actor.company_id,
+        "limit": filters.page_size,
+        "offset": (filters.page - 1) * filters.page_size,
+        **{f"chosen_status_{i}": status for i, status in enumerate(statuses)},
+    }
+    if filters.objective is not None:
+        parameters["objective"] = filters.objective.value
+    if filters.platform is not None:
+        parameters["platform"] = filters.platform.value
+    if filters.search is not None:
+        parameters["pattern"] = f"%{_escape_like(filters.search.lower())}%"
+    return PageQuery(_ordered_page(matching, filters.sort, filters.descending), _count(matching), parameters)
+
+
+def count(session: Session, actor: Actor, filters: CampaignFilters, query: PageQuery) -> int:
+    """How many campaigns pass `filters`; a long list's count is what it was a moment ago."""
+    return _long_list_totals.get(
+        _total_key(actor, filters),
+        lambda: session.scalar(query.count, query.parameters) or 0,
+        keep=_worth_keeping,
+    )
+
+
+async def acount(actor: Actor, filters: CampaignFilters, counted: Callable[[], Awaitable[int]]) -> int:
+    """`count` for callers on an event loop, where `counted()` reads the count."""
+    return await _long_list_totals.aget(_total_key(actor, filters), counted, keep=_worth_keeping)
+
+
+def _total_key(actor: Actor, filters: CampaignFilters) -> tuple[int, str]:
+    return actor.company_id, filters.model_dump_json(exclude=_PAGING_FIELDS)
+
+
+def _worth_keeping(total: int) -> bool:
+    return total >= get_settings().count_cache_min_rows
+
+
+@lru_cache(maxsize=64)
+def _matching(
+    *, statuses: int, objective: bool, platform: bool, search: bool, include_archived: bool
+) -> Select:
+    """The company's campaigns that pass filters of this kind; the values come as parameters."""
+    query = select(Campaign).where(Campaign.company_id == bindparam("company_id"))
+    if statuses:
+        query = query.where(Campaign.status.in_([bindparam(f"chosen_status_{i}") for i in range(statuses)]))
+    elif not include_archived:
         query = query.where(Campaign.status != CampaignStatus.ARCHIVED)
-    if filters.objective:
-        query = query.where(Campaign.objective == filters.objective.value)
-    if filters.platform:
+    if objective:
+        query = query.where(Campaign.objective == bindparam("objective"))
+    if platform:
         on_platform = select(PlatformCampaign.campaign_id).where(
-            PlatformCampaign.company_id == actor.company_id,
-            PlatformCampaign.platform == filters.platform.value,
+            PlatformCampaign.company_id == bindparam("company_id"),
+            PlatformCampaign.platform == bindparam("platform"),
         )
         query = query.where(Campaign.id.in_(on_platform))
-    if filters.search:
-        pattern = f"%{_escape_like(filters.search.lower())}%"
+    if search:
+        pattern = bindparam("pattern")
         query = query.where(
             or_(
                 func.lower(Campaign.name).like(pattern, escape="\\"),
                 func.lower(Campaign.description).like(pattern, escape="\\"),
             )
         )
-    total = _long_list_totals.get(
-        (actor.company_id, filters.model_dump_json(exclude=_PAGING_FIELDS)),
-        lambda: session.scalar(select(func.count()).select_from(query.subquery())) or 0,
-        keep=lambda count: count >= get_settings().count_cache_min_rows,
-    )
-    page = (
-        query.order_by(*page_order(filters))
-        .limit(filters.page_size)
-        .offset((filters.page - 1) * filters.page_size)
-    )
-    return page, total
+    return query
 
 
-def page_order(filters: CampaignFilters) -> list[ColumnElement]:
+@lru_cache(maxsize=256)
+def _ordered_page(matching: Select, sort: str, descending: bool) -> Select:
+    order = page_order(sort, descending)
+    return matching.order_by(*order).limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+@lru_cache(maxsize=64)
+def _count(matching: Select) -> Select:
+    return select(func.count()).select_from(matching.subquery())
+
+
+def page_order(sort: str, descending: bool) -> list[ColumnElement]:
     """The order of a page: the chosen column, then id (so that ties keep one order across pages)."""
-    column = Campaign.__table__.c[filters.sort]
-    order = column.desc() if filters.descending else column.asc()
-    if filters.descending and column.nullable:
+    column = Campaign.__table__.c[sort]
+    order = column.desc() if descending else column.asc()
+    if descending and column.nullable:
         # Only where NULLs can occur: NULLS LAST on a NOT NULL column stops PostgreSQL using its index.
         order = order.nulls_last()
-    return [order, Campaign.id.desc() if filters.descending else Campaign.id.asc()]
+    return [order, Campaign.id.desc() if descending else Campaign.id.asc()]
 
 
 def update(
