@@ -11,6 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from db.reads import AsyncReads
+
 
 class Database:
     """One database: its engines (one for units of work, one for reads) and their session factories."""
@@ -52,6 +54,11 @@ class Database:
             yield session
         finally:
             session.close()
+
+    def async_reads(self, *, pool_size: int) -> AsyncReads:
+        """Reads for code on an event loop (db.reads); each loop that serves requests needs its own."""
+        postgres_url = self.url if self.dialect == "postgresql" else None
+        return AsyncReads(self.dialect, self.read_scope, postgres_url=postgres_url, pool_size=pool_size)
 
     def dispose(self) -> None:
         self.engine.dispose()

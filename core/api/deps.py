@@ -1,6 +1,6 @@
 """What routes ask for: a unit of work, the connectors, and who is calling (Bearer token or API key)."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractContextManager
 from datetime import date
 from typing import Annotated
@@ -16,6 +16,7 @@ from core.auth import service as auth
 from core.errors import AuthenticationFailed
 from core.platforms.registry import Connectors
 from db import Database
+from db.reads import AsyncReads
 
 # Ids are 32-bit in every table; a larger one cannot name anything and must not reach the database.
 MAX_ID = 2**31 - 1
@@ -74,10 +75,16 @@ async def get_read_session(database: Annotated[Database, Depends(get_database)])
         yield session
 
 
+async def get_reads(request: Request) -> AsyncReads:
+    """Reads from the event loop (db.reads), for the routes read most."""
+    return request.app.state.reads
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 # scope="function": the commit happens before the response is sent, so a failed commit is an error.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 ReadSessionDep = Annotated[Session, Depends(get_read_session, scope="function")]
+ReadsDep = Annotated[AsyncReads, Depends(get_reads)]
 
 
 async def get_connectors(session: SessionDep) -> Connectors:
@@ -87,21 +94,37 @@ async def get_connectors(session: SessionDep) -> Connectors:
 ConnectorsDep = Annotated[Connectors, Depends(get_connectors)]
 
 
+UnitsOfWork = Callable[[], AbstractContextManager[Session]]
+
+
+async def get_units_of_work(database: DatabaseDep) -> UnitsOfWork:
+    """What opens a unit of work apart from the request's own (for work done before the route)."""
+    return database.session_scope
+
+
 async def get_current_actor(
-    session: SessionDep,
+    units_of_work: Annotated[UnitsOfWork, Depends(get_units_of_work)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     api_key: Annotated[str | None, Depends(api_key_scheme)],
 ) -> Actor:
-    # A token whose user was read moments ago is answered here; reading one takes a thread.
+    # A token whose user was read moments ago is answered here, without a session; reading one
+    # takes a thread, and a unit of work of its own.
     if api_key:
-        return await run_in_threadpool(api_keys.authenticate, session, api_key)
+        return await run_in_threadpool(_in_unit_of_work, units_of_work, api_keys.authenticate, api_key)
     if bearer:
         return auth.known_actor(bearer.credentials) or await run_in_threadpool(
-            auth.actor_for_access_token, session, bearer.credentials
+            _in_unit_of_work, units_of_work, auth.actor_for_access_token, bearer.credentials
         )
     raise AuthenticationFailed(
         "Sign in first: send 'Authorization: Bearer <access token>' or an 'X-API-Key' header."
     )
+
+
+def _in_unit_of_work(
+    units_of_work: UnitsOfWork, authenticate: Callable[[Session, str], Actor], secret: str
+) -> Actor:
+    with units_of_work() as session:
+        return authenticate(session, secret)
 
 
 CurrentActor = Annotated[Actor, Depends(get_current_actor)]

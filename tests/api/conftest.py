@@ -6,7 +6,8 @@ it on a throw-away database of its own, through the real session handling.
 """
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +16,20 @@ from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
 from core.api.app import create_app
-from core.api.deps import get_connectors, get_read_session, get_session, get_today
+from core.api.deps import (
+    get_connectors,
+    get_read_session,
+    get_reads,
+    get_session,
+    get_today,
+    get_units_of_work,
+)
 from core.config import Settings, get_settings
 from core.database import upgrade_schema
 from core.platforms.registry import Connectors
 from core.rate_limit import RateLimiter
 from db import Database
+from db.reads import AsyncReads
 from tests.conftest import TODAY, PostgresServer, Tenant
 
 PASSWORD = "correct horse"
@@ -60,11 +69,16 @@ def serve_on_session(session: Session, database: Database, **app_options) -> Tes
             session.rollback()
             raise
 
+    def units_of_work_on_session() -> Callable[[], AbstractContextManager[Session]]:
+        return contextmanager(session_per_request)
+
     def reads_on_session() -> Iterator[Session]:
         yield session
 
     app.dependency_overrides[get_session] = session_per_request
     app.dependency_overrides[get_read_session] = reads_on_session
+    app.dependency_overrides[get_units_of_work] = units_of_work_on_session
+    app.dependency_overrides[get_reads] = lambda: AsyncReads(database.dialect, lambda: nullcontext(session))
     app.dependency_overrides[get_connectors] = lambda: Connectors(session, today=TODAY)
     app.dependency_overrides[get_today] = lambda: TODAY
     return TestClient(app)

@@ -1,12 +1,15 @@
 """Campaigns through the API: the CRUD, lists, metrics, and who may see and change what."""
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
 from core.api.deps import get_connectors
+from core.campaigns import service as campaigns
+from core.campaigns.schemas import CampaignPublic
 from core.errors import PlatformError
 from core.metrics.service import upsert_daily
 from core.platforms.registry import Connectors
@@ -135,6 +138,52 @@ def test_list_filters_sorts_and_pages(api: Api) -> None:
     )
     assert refused.status_code == 422
     assert set(refused.json()["error"]["details"]["fields"]) == {"page_size", "sort"}
+
+
+def test_a_campaign_reads_the_same_from_the_list_and_one_by_one_as_its_model_writes_it(
+    api: Api, tenant: Tenant
+) -> None:
+    """On PostgreSQL these two routes have the database write their JSON: it must be CampaignPublic's."""
+    headers = api.headers("acme-marketer")
+    plain = create(api, headers, name="Plain")
+    awkward = create(api, headers, name="Awkward", platforms=["tiktok", "facebook", "google_ads"])
+    bare = create(api, headers, name="No placements left")
+    campaign = api.session.get(Campaign, awkward["id"])
+    campaign.name = 'Quotes "and" back\\slash, ünïcödé 🎯, a\ttab and a\nnew line'
+    campaign.description = "control \x01 character; 100% _real_"
+    campaign.target_audience = {"age": [25, 44], "geo": {"countries": ["DE", "FR"]}, "note": None}
+    campaign.target_cpa, campaign.target_roas = Decimal("12.30"), 3.0
+    campaign.spent_budget, campaign.revenue = Decimal("3000.00"), Decimal("0.05")
+    campaign.impressions, campaign.clicks, campaign.conversions = 10**12, 7, Decimal("12.3456")
+    campaign.ctr, campaign.cpc, campaign.cpa, campaign.roas = 1e-05, None, 0.1 + 0.2, 123456789.123
+    campaign.performance_score = 0.123456789012345
+    campaign.status = "archived"
+    campaign.last_optimization = datetime(2026, 11, 1, 9, 30, tzinfo=UTC)  # no fraction of a second
+    campaign.created_at = datetime(2026, 10, 31, 23, 59, 59, 250000, tzinfo=UTC)
+    for placement in campaign.platform_campaigns:
+        placement.last_synced = datetime(2026, 11, 1, 6, 0, 0, 1, tzinfo=UTC)
+        placement.performance_score = 0.5
+    for placement in api.session.get(Campaign, bare["id"]).platform_campaigns:
+        api.session.delete(placement)
+    api.session.commit()
+    api.session.expire_all()
+
+    def as_the_model_writes_it(campaign_id: int) -> dict:
+        return CampaignPublic.model_validate(
+            campaigns.get(api.session, tenant.marketer, campaign_id)
+        ).model_dump(mode="json")
+
+    expected = {c["id"]: as_the_model_writes_it(c["id"]) for c in (plain, awkward, bare)}
+    assert expected[bare["id"]]["placements"] == []
+    for campaign_id, written in expected.items():
+        assert api.client.get(f"/api/v1/campaigns/{campaign_id}", headers=headers).json() == written
+    listed = api.client.get(
+        "/api/v1/campaigns",
+        headers=headers,
+        params={"include_archived": True, "sort": "name", "descending": False},
+    ).json()
+    assert listed["items"] == sorted(expected.values(), key=lambda c: c["name"])
+    assert (listed["total"], listed["page"], listed["page_size"]) == (3, 1, 25)
 
 
 def test_metrics_by_day_and_week_with_totals(api: Api, tenant: Tenant) -> None:
