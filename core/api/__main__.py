@@ -2,12 +2,11 @@
 
 import argparse
 import logging
-import os
 import sys
 
 import uvicorn
 
-from core.config import get_settings
+from core.config import get_settings, share_connections_evenly_between_workers
 
 
 def main() -> None:
@@ -23,10 +22,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     configure_logging(settings.log_level)
-    # Each worker takes one waiting connection at a time (libuv's option; the workers inherit it):
-    # otherwise the first to wake takes a whole burst of them, and under load it serves two
-    # clients for every one its sibling serves, at twice the latency.
-    os.environ.setdefault("UV_TCP_SINGLE_ACCEPT", "1")
+    share_connections_evenly_between_workers()
     print(f"AdFlowAI API on http://{args.host}:{args.port} (OpenAPI at /docs)", flush=True)
     uvicorn.run(
         "core.api.app:create_app",
