@@ -2,9 +2,9 @@
 
 On PostgreSQL the statements run over asyncpg, on a small pool of read-only connections of its
 own: each is a SQLAlchemy statement, compiled for asyncpg once and from then on only executed
-(asyncpg keeps it prepared on each connection). Under load this did twice the requests/s of the
-same read on a thread over psycopg2, whose per-request thread hops and GIL hand-offs cost more
-than the read itself. SQLite has no round trips to wait on: there everything runs on a thread.
+(asyncpg keeps it prepared on each connection). On a worker thread over psycopg2, the thread
+hops and GIL hand-offs of each request cost more under load than the read itself. SQLite has no
+round trips to wait on: there everything runs on a thread.
 """
 
 import asyncio

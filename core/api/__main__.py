@@ -25,7 +25,7 @@ def main() -> None:
     share_connections_evenly_between_workers()
     print(f"AdFlowAI API on http://{args.host}:{args.port} (OpenAPI at /docs)", flush=True)
     uvicorn.run(
-        "core.api.app:create_app",
+        "core.api.app:create_server_app",
         factory=True,
         host=args.host,
         port=args.port,

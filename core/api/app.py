@@ -52,10 +52,6 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        # What is loaded by now lives as long as the process: kept out of the garbage collector's
-        # full passes, which otherwise stalled every request in flight for tens of milliseconds.
-        gc.collect()
-        gc.freeze()
         yield
         await limiter.aclose()
         await app.state.reads.aclose()
@@ -88,4 +84,14 @@ def create_app(
         max_age=600,
     )
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def create_server_app() -> FastAPI:
+    """The configured API for a server process (uvicorn's factory, called in each worker)."""
+    app = create_app()
+    # What is loaded by now lives as long as the process: kept out of the garbage collector's
+    # full passes, which otherwise stalled every request in flight for tens of milliseconds.
+    gc.collect()
+    gc.freeze()
     return app
