@@ -47,6 +47,9 @@ class AsyncReads:
         self._pool_size = pool_size
         self._pool: asyncpg.Pool | None = None
         self._opening = asyncio.Lock()
+        # Callers take turns for a connection in the order they came: asyncpg's pool hands a freed
+        # one to whoever asks first, so under load some requests waited many turns.
+        self._turns = asyncio.Semaphore(pool_size)
 
     async def fetch(self, statement: Executable, parameters: Mapping[str, Any]) -> Sequence[Sequence[Any]]:
         """The statement's rows, as tuples (columns by position)."""
@@ -54,7 +57,7 @@ class AsyncReads:
             return await asyncio.to_thread(self._fetch_on_session, statement, parameters)
         sql, names, defaults = _for_asyncpg(statement)
         pool = self._pool or await self._open_pool()
-        async with pool.acquire() as connection:
+        async with self._turns, pool.acquire() as connection:
             return await connection.fetch(sql, *[parameters.get(name, defaults[name]) for name in names])
 
     async def run(self, work: Callable[[Session], ResultT]) -> ResultT:
