@@ -123,12 +123,22 @@ def _page_document(items: Sequence[str], total: int, filters: CampaignFilters) -
 def _model_as_json(
     model: type[BaseModel], table: Table, computed: Mapping[str, ColumnElement]
 ) -> ColumnElement:
-    """json_build_object over the model's fields: the column of that name, or the computed value."""
-    pairs: list[ColumnElement] = []
-    for name, field in model.model_fields.items():
-        value = computed[name] if name in computed else table.c[name]
-        pairs += [_constant(name), _written_as_pydantic_does(value, field.annotation)]
-    return func.json_build_object(*pairs)
+    """The row's JSON over the model's fields: the column of that name, or the computed value.
+
+    row_to_json of a one-row subquery writes compact JSON, and faster than json_build_object.
+    """
+    fields = (
+        select(
+            *(
+                _written_as_pydantic_does(computed[name] if name in computed else table.c[name], field.annotation)
+                .label(name)
+                for name, field in model.model_fields.items()
+            )
+        )
+        .correlate(table)
+        .subquery("fields")
+    )
+    return select(func.row_to_json(fields.table_valued())).scalar_subquery()
 
 
 def _written_as_pydantic_does(value: ColumnElement, annotation: Any) -> ColumnElement:
@@ -150,12 +160,8 @@ def _without_none(annotation: Any) -> Any:
 
 def _iso_utc(value: ColumnElement) -> ColumnElement:
     """As pydantic writes a UTC time: 2026-11-01T09:30:00.250000Z, without the fraction when it is zero."""
-    utc = value.op("AT TIME ZONE")(_constant("UTC"))
-    fraction = case(
-        (func.to_char(utc, _constant("US")) == _constant("000000"), _constant("")),
-        else_=func.to_char(utc, _constant(".US")),
-    )
-    return func.to_char(utc, _constant('YYYY-MM-DD"T"HH24:MI:SS')).concat(fraction).concat(_constant("Z"))
+    written = func.to_char(value.op("AT TIME ZONE")(_constant("UTC")), _constant('YYYY-MM-DD"T"HH24:MI:SS.US'))
+    return func.replace(written, _constant(".000000"), _constant("")).concat(_constant("Z"))
 
 
 def _constant(text: str) -> ColumnElement:
@@ -178,6 +184,8 @@ _PLACEMENTS_AS_JSON = (
         )
     )
     .where(PlatformCampaign.campaign_id == Campaign.id)
+    # Named, since it sits in the fields' subquery, where nothing is correlated by itself.
+    .correlate(Campaign)
     .scalar_subquery()
 )
 _CAMPAIGN_AS_JSON = cast(
