@@ -23,7 +23,6 @@ from sqlalchemy import (
     Table,
     Text,
     bindparam,
-    case,
     cast,
     func,
     literal_column,
@@ -130,8 +129,9 @@ def _model_as_json(
     fields = (
         select(
             *(
-                _written_as_pydantic_does(computed[name] if name in computed else table.c[name], field.annotation)
-                .label(name)
+                _written_as_pydantic_does(
+                    computed[name] if name in computed else table.c[name], field.annotation
+                ).label(name)
                 for name, field in model.model_fields.items()
             )
         )
@@ -160,7 +160,8 @@ def _without_none(annotation: Any) -> Any:
 
 def _iso_utc(value: ColumnElement) -> ColumnElement:
     """As pydantic writes a UTC time: 2026-11-01T09:30:00.250000Z, without the fraction when it is zero."""
-    written = func.to_char(value.op("AT TIME ZONE")(_constant("UTC")), _constant('YYYY-MM-DD"T"HH24:MI:SS.US'))
+    utc = value.op("AT TIME ZONE")(_constant("UTC"))
+    written = func.to_char(utc, _constant('YYYY-MM-DD"T"HH24:MI:SS.US'))
     return func.replace(written, _constant(".000000"), _constant("")).concat(_constant("Z"))
 
 
