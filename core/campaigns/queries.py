@@ -185,7 +185,7 @@ _PLACEMENTS_AS_JSON = (
         )
     )
     .where(PlatformCampaign.campaign_id == Campaign.id)
-    # Named, since it sits in the fields' subquery, where nothing is correlated by itself.
+    # Said outright: inside the fields subquery (a FROM), SQLAlchemy correlates nothing by itself.
     .correlate(Campaign)
     .scalar_subquery()
 )
