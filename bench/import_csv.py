@@ -3,7 +3,7 @@
     python -m bench.import_csv [--rows 1000000] [--campaigns 200] [--days 100]
 
 Writes a Meta Ads Manager style export (one row per ad set and day) and imports it with
-`core.platforms.csv_import.import_file`, each import in a fresh process so its peak memory is its
+`core.imports.service.import_file`, each import in a fresh process so its peak memory is its
 own. Printed beside it, measured in this run: pandas.read_csv of the same file (parsing only, the
 floor), the peak memory of a process that only loads the code, and a file of a tenth of the rows
 with the same campaign-days, to show that memory follows campaign-days and not the file's length.
@@ -22,7 +22,7 @@ import pandas as pd
 
 from bench._support import bench_company, postgres_argument, scratch_postgres
 from core.actor import Actor
-from core.platforms import csv_import
+from core.imports import service as csv_import
 from db import Database
 
 

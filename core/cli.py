@@ -47,7 +47,7 @@ def import_csv(args: argparse.Namespace) -> int:
     from core.actor import Actor
     from core.companies import service as companies
     from core.database import session_scope
-    from core.platforms import csv_import
+    from core.imports import service as csv_import
     from db.enums import Role
 
     options = {"platform": args.platform, "mapping": _mapping(args.map), "date_format": args.date_format}
@@ -131,7 +131,7 @@ def _mapping(pairs: Sequence[str]) -> dict[str, str]:
 
 
 def _print_preview(preview) -> None:
-    from core.platforms.csv_import import FORMAT_LABELS
+    from core.imports.service import FORMAT_LABELS
 
     print(
         f"{FORMAT_LABELS[preview.format]} ({preview.encoding}, {preview.delimiter}-separated, "

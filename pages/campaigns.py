@@ -15,8 +15,8 @@ from core.dashboard import service as dashboard
 from core.dashboard.service import CampaignRow
 from core.database import session_scope
 from core.errors import AdFlowError, NotFound, ValidationError
+from core.imports import service as csv_import
 from core.money import split_amount, to_money
-from core.platforms import csv_import
 from db.enums import CampaignStatus, Objective, Platform
 from ui.auth import signed_in
 from ui.common import (

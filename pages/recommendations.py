@@ -11,6 +11,8 @@ from core.campaigns import service as campaigns
 from core.database import session_scope
 from core.errors import AdFlowError
 from core.optimizer import service as optimizer
+from core.optimizer import settings as optimizer_settings
+from core.optimizer import views as optimizer_views
 from core.platforms.registry import Connectors
 from core.recommendations import service as recommendations
 from core.recommendations import views
@@ -80,7 +82,7 @@ def decide(
         flash(kind, text)
 
 
-def set_autopilot(campaign: views.AutopilotCampaign) -> None:
+def set_autopilot(campaign: optimizer_views.AutopilotCampaign) -> None:
     wanted = st.session_state[f"autopilot_{campaign.id}"]
     try:
         with session_scope() as session:
@@ -97,7 +99,7 @@ def set_mode() -> None:
     mode = "autopilot" if st.session_state["autopilot_mode"] else "approval"
     try:
         with session_scope() as session:
-            optimizer.set_mode(session, me, mode)
+            optimizer_settings.set_mode(session, me, mode)
     except AdFlowError as error:
         st.session_state["autopilot_mode"] = mode != "autopilot"
         flash("warning", f"The mode is unchanged: {error.message}")
@@ -280,7 +282,7 @@ def pending_tab() -> None:
 
 def autopilot_tab() -> None:
     overview = cached(
-        views.autopilot, me, page=st.session_state.get("autopilot_page", 1), page_size=PAGE_SIZE
+        optimizer_views.autopilot, me, page=st.session_state.get("autopilot_page", 1), page_size=PAGE_SIZE
     )
     st.toggle(
         "Autopilot mode for the whole company",

@@ -11,8 +11,8 @@ from core.actor import Actor
 from core.errors import ValidationError
 from core.jobs import service as job_runs
 from core.notifications import service as notifications
+from core.optimizer import impacts
 from core.optimizer import service as optimizer
-from core.planner import ledger
 from core.platforms import sync
 from core.recommendations import service as recommendations
 from scheduler.registry import job
@@ -25,7 +25,7 @@ def sync_metrics(session: Session, actor: Actor) -> sync.SyncResult:
 
 @job("measure_impacts", schedule="schedule_measure_impacts", per_company=True)
 def measure_impacts(session: Session, actor: Actor) -> dict[str, int]:
-    return ledger.measure_impacts(session, actor)
+    return impacts.measure_impacts(session, actor)
 
 
 @job("optimize", schedule="schedule_optimize", per_company=True)

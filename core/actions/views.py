@@ -1,5 +1,6 @@
 """The action history as people read it: who did what to which campaign, before → after in words."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -14,10 +15,9 @@ from core.actions.service import UNDO, ActionFilters
 from core.actions.state import State
 from core.actor import Actor
 from core.money import format_money
-from core.planner import ledger
 from core.schemas import Page
 from db.enums import Platform
-from db.models import Campaign, OptimizationLog, PlatformCampaign
+from db.models import ActionImpact, Campaign, OptimizationLog, PlatformCampaign
 
 ACTION_LABELS = {
     "activate": "Activated",
@@ -99,7 +99,7 @@ def history(session: Session, actor: Actor, filters: ActionFilters | None = None
             )
         ).all()
     }
-    impacts = ledger.impacts_for(session, actor, [log.id for log in page.items])
+    impacts = impacts_for(session, actor, [log.id for log in page.items])
     entries = [
         ActionEntry(
             id=log.id,
@@ -117,7 +117,7 @@ def history(session: Session, actor: Actor, filters: ActionFilters | None = None
             recommendation_id=log.recommendation_id,
             undo_of_id=log.undo_of_id,
             undone_at=log.undone_at,
-            impact=ledger.describe(impacts[log.id]) if log.id in impacts else None,
+            impact=describe_impact(impacts[log.id]) if log.id in impacts else None,
         )
         for log in page.items
     ]
@@ -127,7 +127,7 @@ def history(session: Session, actor: Actor, filters: ActionFilters | None = None
 def public_history(session: Session, actor: Actor, filters: ActionFilters) -> Page[ActionPublic]:
     """The history as the API shows it: each action's full record, with its measured impact if any."""
     page = actions.get_all(session, actor, filters)
-    impacts = ledger.impacts_for(session, actor, [log.id for log in page.items])
+    impacts = impacts_for(session, actor, [log.id for log in page.items])
     items = [
         ActionPublic.model_validate(log).model_copy(
             update={"impact": MeasuredImpact.model_validate(impacts[log.id]) if log.id in impacts else None}
@@ -186,3 +186,39 @@ def _shown(key: str, value: Any) -> str:
     if key.endswith("budget"):
         return format_money(Decimal(str(value)))
     return str(value)
+
+
+def impacts_for(session: Session, actor: Actor, log_ids: Sequence[int]) -> dict[int, ActionImpact]:
+    """The measured impact of each of these actions that has one, by action id."""
+    if not log_ids:
+        return {}
+    rows = session.scalars(
+        select(ActionImpact).where(
+            ActionImpact.company_id == actor.company_id, ActionImpact.optimization_log_id.in_(list(log_ids))
+        )
+    )
+    return {row.optimization_log_id: row for row in rows}
+
+
+def describe_impact(impact: ActionImpact) -> str:
+    """One line for the Action History."""
+    unit = "revenue" if impact.metric == "revenue" else "conversions"
+    shown = (
+        (lambda v: f"{'-' if v < 0 else '+'}${abs(v):,.0f}")
+        if unit == "revenue"
+        else (lambda v: f"{v:+,.1f}")
+    )
+    if impact.did_effect is not None:
+        text = (
+            f"{shown(impact.did_effect)} {unit} over {impact.window_days} days against {impact.controls} "
+            f"unchanged placement{'s' if impact.controls != 1 else ''} "
+            f"(80%: {shown(impact.did_low)} to {shown(impact.did_high)})"
+        )
+    else:
+        text = (
+            f"{shown(impact.forecast_effect)} {unit} over {impact.window_days} days against its own forecast "
+            f"(80%: {shown(impact.forecast_low)} to {shown(impact.forecast_high)})"
+        )
+    if impact.expected_effect is not None:
+        text += f"; expected {shown(impact.expected_effect)}"
+    return f"Measured: {text} — {'as promised' if impact.hit else 'not as promised'}."

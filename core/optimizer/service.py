@@ -25,22 +25,20 @@ from sqlalchemy import Float, bindparam, cast, func, insert, or_, select, text, 
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
-from core.companies import service as companies
 from core.errors import ValidationError
 from core.listing import owned_one
 from core.metrics import queries
 from core.metrics.definitions import BASE_COLUMNS, efficiency_metric
 from core.money import to_money
 from core.notifications import service as notifications
+from core.optimizer import impacts, rules
 from core.optimizer import predictor as predictors
-from core.optimizer import rules
 from core.optimizer.anomalies import AnomalyDetector, combine, robust_residuals, seasonal_score
 from core.optimizer.curves import ResponseCurves, fit_curves
 from core.optimizer.features import WindowSums, efficiency, objective_outcome
 from core.optimizer.panel import Panel, build_panel
-from core.optimizer.settings import COMPANY_SETTINGS_KEY, OptimizerSettings, for_company
+from core.optimizer.settings import OptimizerSettings, settings_for
 from core.optimizer.trends import forecast_series, weekly_trend
-from core.planner import ledger
 from core.platforms.registry import Connectors
 from core.recommendations import service as recommendations
 from db.enums import AlertStatus, CampaignStatus, NotificationKind, RecommendationStatus, Severity
@@ -83,22 +81,6 @@ class RunSummary:
             "applied": self.applied,
             "apply_failed": self.apply_failed,
         }
-
-
-def settings_for(session: Session, actor: Actor) -> OptimizerSettings:
-    """The company's optimizer settings (defaults overlaid with its own)."""
-    return for_company(companies.get(session, actor).settings)
-
-
-def set_mode(session: Session, actor: Actor, mode: str) -> OptimizerSettings:
-    """Approval (the engine only proposes) or autopilot (it also applies, on the campaigns whose
-    switch is on, what clears the confidence bar). A company-wide choice: admins only."""
-    actor.require_admin()
-    company = companies.get(session, actor)
-    overrides = dict(company.settings.get(COMPANY_SETTINGS_KEY) or {})
-    settings = for_company({COMPANY_SETTINGS_KEY: {**overrides, "mode": mode}})
-    companies.update_settings(session, actor, {COMPANY_SETTINGS_KEY: {**overrides, "mode": settings.mode}})
-    return settings
 
 
 def run_for_company(
@@ -161,9 +143,9 @@ def run_for_company(
         refused=_recently_rejected(session, actor, settings),
     )
     # What the ledger measured of earlier actions of each type tempers the model's confidence.
-    rates = ledger.hit_rates(session, actor)
+    rates = impacts.hit_rates(session, actor)
     for proposal in proposals:
-        proposal.confidence = ledger.temper_confidence(
+        proposal.confidence = impacts.temper_confidence(
             proposal.confidence, *rates.get(proposal.action, (0, 0))
         )
 

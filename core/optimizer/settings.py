@@ -9,7 +9,10 @@ from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
 
+from core.actor import Actor
+from core.companies import service as companies
 from core.errors import ValidationError
 from core.validation import parse
 
@@ -57,7 +60,7 @@ class OptimizerSettings(BaseModel):
     recommendation_ttl_days: int = Field(default=3, ge=1)
 
     # An applied recommendation's effect is measured over this many days after it (the impact
-    # ledger, core.planner.ledger); the measured hit rate tempers new recommendations' confidence.
+    # ledger, core.optimizer.impacts); the measured hit rate tempers new recommendations' confidence.
     impact_window_days: int = Field(default=14, ge=7, le=90)
 
     anomaly_alert_threshold: float = Field(default=0.8, gt=0, le=1)
@@ -73,3 +76,19 @@ def for_company(company_settings: Mapping[str, Any] | None) -> OptimizerSettings
     if not isinstance(overrides, Mapping):
         raise ValidationError({COMPANY_SETTINGS_KEY: "must be a mapping of setting names to values"})
     return parse(OptimizerSettings, {**DEFAULTS.model_dump(), **overrides})
+
+
+def settings_for(session: Session, actor: Actor) -> OptimizerSettings:
+    """The company's optimizer settings (defaults overlaid with its own)."""
+    return for_company(companies.get(session, actor).settings)
+
+
+def set_mode(session: Session, actor: Actor, mode: str) -> OptimizerSettings:
+    """Approval (the engine only proposes) or autopilot (it also applies, on the campaigns whose
+    switch is on, what clears the confidence bar). A company-wide choice: admins only."""
+    actor.require_admin()
+    company = companies.get(session, actor)
+    overrides = dict(company.settings.get(COMPANY_SETTINGS_KEY) or {})
+    settings = for_company({COMPANY_SETTINGS_KEY: {**overrides, "mode": mode}})
+    companies.update_settings(session, actor, {COMPANY_SETTINGS_KEY: {**overrides, "mode": settings.mode}})
+    return settings

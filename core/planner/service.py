@@ -15,6 +15,7 @@ from core.actor import Actor
 from core.errors import ValidationError
 from core.listing import owned_one
 from core.optimizer import service as optimizer
+from core.optimizer.settings import settings_for
 from core.planner import plans
 from core.planner.backtest import run_backtest
 from core.planner.model import PlannerInputs, build_inputs
@@ -41,7 +42,7 @@ def load_inputs(
 ) -> PlannerInputs:
     """The planner's inputs for the company's active placements (or one campaign's)."""
     panel, scope = _history(session, actor, campaign_id, today, HISTORY_DAYS)
-    lag_days = optimizer.settings_for(session, actor).conversion_lag_days
+    lag_days = settings_for(session, actor).conversion_lag_days
     return build_inputs(panel, scope, lag_days=lag_days)
 
 
@@ -82,7 +83,7 @@ def backtest(
 ) -> Backtest:
     """Replay a strategy over the last weeks of the company's history (core.planner.backtest)."""
     request = parse(BacktestRequest, request)
-    settings = optimizer.settings_for(session, actor)
+    settings = settings_for(session, actor)
     days = HISTORY_DAYS + 7 * request.weeks + settings.conversion_lag_days
     panel, scope = _history(session, actor, request.campaign_id, request.today, days)
     return run_backtest(

@@ -1,1 +1,2 @@
-"""Ad platforms: the connector protocol, the simulator that stands in for live APIs, CSV import."""
+"""Ad platforms: the connector protocol and registry, the simulator that stands in for live APIs, and
+sync of daily metrics."""

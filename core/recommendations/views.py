@@ -1,5 +1,5 @@
-"""Read-side views of the optimizer's proposals for any door: pending rows in words, what they can be
-filtered by, and which campaigns the autopilot may steer."""
+"""Read-side views of the optimizer's proposals for any door: pending rows in words and what they can be
+filtered by."""
 
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -10,9 +10,8 @@ from sqlalchemy.orm import Session, aliased
 
 from core.actor import Actor
 from core.listing import paginate
-from core.optimizer.service import settings_for
 from core.schemas import Page
-from db.enums import CampaignStatus, Platform, RecommendationStatus
+from db.enums import Platform, RecommendationStatus
 from db.models import Campaign, PlatformCampaign, Recommendation
 
 ACTION_LABELS = {
@@ -46,21 +45,6 @@ class RecommendationFacets:
     actions: list[str]
     platforms: list[str]
     campaigns: list[tuple[int, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class AutopilotCampaign:
-    id: int
-    name: str
-    status: str
-    autopilot: bool
-
-
-@dataclass(frozen=True, slots=True)
-class AutopilotOverview:
-    mode: str  # "approval" or "autopilot": the company's optimizer setting
-    confidence_bar: float
-    campaigns: Page[AutopilotCampaign]
 
 
 def pending(
@@ -134,21 +118,6 @@ def pending_facets(session: Session, actor: Actor) -> RecommendationFacets:
         actions=sorted(actions, key=action_label),
         platforms=sorted(platforms, key=order.index),
         campaigns=[(campaign_id, name) for campaign_id, name in campaigns],
-    )
-
-
-def autopilot(session: Session, actor: Actor, *, page: int = 1, page_size: int = 25) -> AutopilotOverview:
-    """The company's optimizer mode and one page of the campaigns the autopilot could steer (every
-    campaign but the archived ones, by name)."""
-    settings = settings_for(session, actor)
-    steerable = select(Campaign.id, Campaign.name, Campaign.status, Campaign.autopilot).where(
-        Campaign.company_id == actor.company_id, Campaign.status != CampaignStatus.ARCHIVED
-    )
-    found = paginate(session, steerable, (Campaign.name, Campaign.id), page, page_size, rows=True)
-    return AutopilotOverview(
-        mode=settings.mode,
-        confidence_bar=settings.autopilot_confidence,
-        campaigns=replace(found, items=[AutopilotCampaign(*row) for row in found.items]),
     )
 
 

@@ -6,14 +6,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.api_keys import service as api_keys
-from core.planner import ledger
+from core.optimizer import impacts
 from core.platforms.registry import Connectors
 from db.models import ApiKey
 from db.types import utcnow
 from tests.api.conftest import Api
 from tests.api.test_campaigns import create
 from tests.conftest import TODAY, Tenant
-from tests.integration.test_planner_ledger import applied_recommendation
+from tests.integration.test_optimizer_impacts import applied_recommendation
 
 
 def test_actions_are_listed_newest_first_and_undone(api: Api) -> None:
@@ -149,7 +149,7 @@ def test_the_history_shows_what_an_applied_recommendation_measurably_did(
     api: Api, session: Session, tenant: Tenant, connectors: Connectors
 ) -> None:
     proposal = applied_recommendation(session, tenant, connectors)
-    ledger.measure_impacts(session, tenant.marketer, today=TODAY)
+    impacts.measure_impacts(session, tenant.marketer, today=TODAY)
 
     history = api.client.get("/api/v1/actions", headers=api.headers("acme-viewer")).json()["items"]
     [applied] = [a for a in history if a["recommendation_id"] == proposal.id]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.campaigns import service as campaigns
 from core.errors import PermissionDenied, ValidationError
-from core.platforms import csv_import
+from core.imports import service as csv_import
 from core.platforms.registry import Connectors
 from db.enums import DataSource, Objective
 from db.models import Campaign, MetricsHistory, PlatformCampaign

@@ -14,6 +14,7 @@ from core.metrics import queries
 from core.metrics.service import upsert_daily
 from core.notifications import service as notifications
 from core.optimizer import service as optimizer
+from core.optimizer import settings as optimizer_settings
 from core.platforms.registry import Connectors
 from core.platforms.simulator import SimulatedWorld, SimulatorConnector
 from core.recommendations import service as recommendations
@@ -259,15 +260,15 @@ def test_the_mode_is_switched_by_an_admin_keeping_the_other_settings(
 ) -> None:
     companies.update_settings(session, tenant.admin, {"optimizer": {"pause_score_below": 0.1}})
 
-    switched = optimizer.set_mode(session, tenant.admin, "autopilot")
+    switched = optimizer_settings.set_mode(session, tenant.admin, "autopilot")
 
     assert switched.mode == "autopilot" and switched.pause_score_below == 0.1
-    assert optimizer.settings_for(session, tenant.viewer) == switched
+    assert optimizer_settings.settings_for(session, tenant.viewer) == switched
     with pytest.raises(PermissionDenied):
-        optimizer.set_mode(session, tenant.marketer, "approval")
+        optimizer_settings.set_mode(session, tenant.marketer, "approval")
     with pytest.raises(ValidationError, match="mode"):
-        optimizer.set_mode(session, tenant.admin, "yolo")
-    assert optimizer.settings_for(session, tenant.viewer).mode == "autopilot"
+        optimizer_settings.set_mode(session, tenant.admin, "yolo")
+    assert optimizer_settings.settings_for(session, tenant.viewer).mode == "autopilot"
 
 
 def test_expire_stale_ends_old_pending_advice(

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.errors import ValidationError
-from core.platforms.csv_reading import (
+from core.imports.reading import (
     COMMA_DECIMAL,
     DOT_DECIMAL,
     NumberEvidence,

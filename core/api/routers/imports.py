@@ -8,7 +8,7 @@ from fastapi import APIRouter, File, Form, UploadFile
 from core.api.deps import SessionDep, Today, WriterActor
 from core.api.schemas import ImportSummary
 from core.errors import ValidationError
-from core.platforms import csv_import
+from core.imports import service as csv_import
 from db.enums import Platform
 
 router = APIRouter(prefix="/imports", tags=["imports"])

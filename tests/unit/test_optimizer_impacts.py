@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.planner.ledger import did_effect, forecast_effect, is_hit, temper_confidence
+from core.optimizer.impacts import did_effect, forecast_effect, is_hit, temper_confidence
 
 
 def test_difference_in_differences_applies_the_controls_growth_to_the_treated_baseline() -> None:

@@ -30,9 +30,7 @@ from core.actor import Actor
 from core.campaigns import service as campaigns
 from core.config import get_settings
 from core.errors import ValidationError
-from core.metrics.service import MAX_REPORTED_ROW_ERRORS, refresh_rollups, upsert_daily
-from core.money import split_amount, to_money
-from core.platforms.csv_reading import (
+from core.imports.reading import (
     DELIMITERS,
     FIELDS,
     MAX_COUNT,
@@ -58,6 +56,8 @@ from core.platforms.csv_reading import (
     resolve_date_format,
     survey,
 )
+from core.metrics.service import MAX_REPORTED_ROW_ERRORS, refresh_rollups, upsert_daily
+from core.money import split_amount, to_money
 from core.platforms.registry import Connectors
 from core.schemas import MAX_NAME_LENGTH
 from core.validation import parse

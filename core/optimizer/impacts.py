@@ -20,7 +20,6 @@ tempers the confidence of new recommendations of that type: confidence × (hits 
 so a few misses lower it a little and a record of misses lowers it a lot; never above the model's own.
 """
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -117,42 +116,6 @@ def hit_rates(session: Session, actor: Actor) -> dict[str, tuple[int, int]]:
         .group_by(ActionImpact.action)
     ).all()
     return {action: (int(hits or 0), int(measured)) for action, measured, hits in rows}
-
-
-def impacts_for(session: Session, actor: Actor, log_ids: Sequence[int]) -> dict[int, ActionImpact]:
-    """The measured impact of each of these actions that has one, by action id."""
-    if not log_ids:
-        return {}
-    rows = session.scalars(
-        select(ActionImpact).where(
-            ActionImpact.company_id == actor.company_id, ActionImpact.optimization_log_id.in_(list(log_ids))
-        )
-    )
-    return {row.optimization_log_id: row for row in rows}
-
-
-def describe(impact: ActionImpact) -> str:
-    """One line for the Action History."""
-    unit = "revenue" if impact.metric == "revenue" else "conversions"
-    shown = (
-        (lambda v: f"{'-' if v < 0 else '+'}${abs(v):,.0f}")
-        if unit == "revenue"
-        else (lambda v: f"{v:+,.1f}")
-    )
-    if impact.did_effect is not None:
-        text = (
-            f"{shown(impact.did_effect)} {unit} over {impact.window_days} days against {impact.controls} "
-            f"unchanged placement{'s' if impact.controls != 1 else ''} "
-            f"(80%: {shown(impact.did_low)} to {shown(impact.did_high)})"
-        )
-    else:
-        text = (
-            f"{shown(impact.forecast_effect)} {unit} over {impact.window_days} days against its own forecast "
-            f"(80%: {shown(impact.forecast_low)} to {shown(impact.forecast_high)})"
-        )
-    if impact.expected_effect is not None:
-        text += f"; expected {shown(impact.expected_effect)}"
-    return f"Measured: {text} — {'as promised' if impact.hit else 'not as promised'}."
 
 
 def measure_impacts(session: Session, actor: Actor, *, today: date | None = None) -> dict[str, int]:

@@ -8,8 +8,8 @@ from sqlalchemy.orm import Session
 
 from core.actions import views as history
 from core.companies import service as companies
+from core.optimizer import impacts
 from core.optimizer import service as optimizer
-from core.planner import ledger
 from core.platforms.registry import Connectors
 from core.recommendations import service as recommendations
 from db.models import ActionImpact, OptimizationLog, Recommendation
@@ -39,12 +39,12 @@ def test_an_applied_recommendation_is_measured_once_its_window_has_passed(
 ) -> None:
     proposal = applied_recommendation(session, tenant, connectors)
 
-    assert ledger.measure_impacts(session, tenant.marketer, today=ACTED + timedelta(days=10)) == {
+    assert impacts.measure_impacts(session, tenant.marketer, today=ACTED + timedelta(days=10)) == {
         "measured": 0,
         "skipped": 0,
     }
-    assert ledger.measure_impacts(session, tenant.marketer, today=TODAY) == {"measured": 1, "skipped": 0}
-    assert ledger.measure_impacts(session, tenant.marketer, today=TODAY)["measured"] == 0  # once only
+    assert impacts.measure_impacts(session, tenant.marketer, today=TODAY) == {"measured": 1, "skipped": 0}
+    assert impacts.measure_impacts(session, tenant.marketer, today=TODAY)["measured"] == 0  # once only
 
     [impact] = session.scalars(select(ActionImpact)).all()
     assert impact.recommendation_id == proposal.id and impact.action == proposal.action
@@ -53,8 +53,8 @@ def test_an_applied_recommendation_is_measured_once_its_window_has_passed(
     assert impact.did_low <= impact.did_effect <= impact.did_high
     assert impact.forecast_low <= impact.forecast_effect <= impact.forecast_high
     assert impact.expected_effect == pytest.approx(proposal.expected_impact["per_day"] * 14, abs=1e-3)
-    assert impact.hit == ledger.is_hit(impact.did_effect, impact.expected_effect)
-    assert ledger.hit_rates(session, tenant.viewer) == {proposal.action: (int(impact.hit), 1)}
+    assert impact.hit == impacts.is_hit(impact.did_effect, impact.expected_effect)
+    assert impacts.hit_rates(session, tenant.viewer) == {proposal.action: (int(impact.hit), 1)}
 
     [entry] = [e for e in history.history(session, tenant.viewer).items if e.recommendation_id == proposal.id]
     assert entry.impact.startswith("Measured:") and "unchanged placements" in entry.impact
@@ -64,11 +64,11 @@ def test_another_company_sees_nothing_of_the_ledger(
     session: Session, tenant: Tenant, other_tenant: Tenant, connectors: Connectors
 ) -> None:
     applied_recommendation(session, tenant, connectors)
-    assert ledger.measure_impacts(session, other_tenant.admin, today=TODAY) == {"measured": 0, "skipped": 0}
-    ledger.measure_impacts(session, tenant.admin, today=TODAY)
-    assert ledger.hit_rates(session, other_tenant.admin) == {}
+    assert impacts.measure_impacts(session, other_tenant.admin, today=TODAY) == {"measured": 0, "skipped": 0}
+    impacts.measure_impacts(session, tenant.admin, today=TODAY)
+    assert impacts.hit_rates(session, other_tenant.admin) == {}
     assert (
-        ledger.impacts_for(
+        history.impacts_for(
             session, other_tenant.admin, [log.id for log in session.scalars(select(OptimizationLog))]
         )
         == {}

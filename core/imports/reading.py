@@ -1,6 +1,6 @@
 """Reading ad-platform report files: encoding, delimiter, header, formats of dates and numbers.
 
-Pure functions over text and bytes; `core.platforms.csv_import` drives them and talks to the
+Pure functions over text and bytes; `core.imports.service` drives them and talks to the
 database. Everything here is decided from the file itself (a sample for the layout, the whole
 column for dates), so the same file always reads the same way.
 """
