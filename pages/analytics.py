@@ -9,7 +9,7 @@ from core.analytics import export
 from core.analytics import service as analytics
 from core.campaigns import views as campaign_views
 from core.metrics.reporting import DateRange
-from core.optimizer import service as optimizer
+from core.optimizer import forecasting
 from db.enums import Platform
 from ui import charts
 from ui.auth import signed_in
@@ -276,11 +276,11 @@ def forecast_tab(period: DateRange) -> None:
         format_func=charts.METRIC_TITLES.get,
         key="forecast_metric",
     )
-    forecast = cached(optimizer.forecast_campaign, me, campaign_id=campaign_id, days=FORECAST_DAYS)
+    forecast = cached(forecasting.forecast_campaign, me, campaign_id=campaign_id, days=FORECAST_DAYS)
     if not forecast.enough_history:
         empty_state(
             f"Only {forecast.history_days} days of spend so far: a forecast needs at least "
-            f"{optimizer.MIN_FORECAST_HISTORY_DAYS} to learn the campaign's level and weekday pattern. "
+            f"{forecasting.MIN_FORECAST_HISTORY_DAYS} to learn the campaign's level and weekday pattern. "
             "It appears here once the campaign has run that long.",
             icon=":material/hourglass_empty:",
         )

@@ -11,7 +11,7 @@ from core.actor import Actor
 from core.errors import ValidationError
 from core.jobs import service as job_runs
 from core.notifications import service as notifications
-from core.optimizer import impacts
+from core.optimizer import impacts, training
 from core.optimizer import service as optimizer
 from core.platforms import sync
 from core.recommendations import service as recommendations
@@ -36,7 +36,7 @@ def optimize(session: Session, actor: Actor) -> optimizer.RunSummary:
 @job("retrain_predictor", schedule="schedule_retrain_predictor", per_company=True)
 def retrain_predictor(session: Session, actor: Actor) -> dict[str, int]:
     try:
-        model = optimizer.train_predictor(session, actor)
+        model = training.train_predictor(session, actor)
     except ValidationError:  # too little history yet: nothing to learn, and nothing wrong
         return {"trained": 0}
     return {"trained": 1, "version": model.version}

@@ -19,6 +19,8 @@ from sqlalchemy.sql import ColumnElement
 from core.money import format_money
 
 BASE_COLUMNS = ("impressions", "clicks", "conversions", "spend", "revenue")
+# Platforms keep adding conversions (and their revenue) to a day for days after it.
+LATE_METRICS = ("conversions", "revenue")
 RATIOS: dict[str, tuple[str, str]] = {
     "ctr": ("clicks", "impressions"),
     "cpc": ("spend", "clicks"),

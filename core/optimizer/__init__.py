@@ -4,7 +4,8 @@ Stable public entry points:
 - allocate_budget(history, total_budget, **constraints) -> AllocationPlan
 - detect_anomalies(frame, time_column, value_columns) -> frame with anomaly_score, is_anomaly
 - ResponseCurveModel / ResponseCurves: the fitted curves the allocator and the planner share.
-The use cases over the database (a pass, training, forecasts) are in core.optimizer.service.
+The use cases over the database: a pass (core.optimizer.service), training (training), forecasts
+(forecasting), the impact ledger (impacts), company settings (settings).
 """
 
 from core.optimizer.allocator import AllocationPlan, BudgetAllocator, allocate_budget

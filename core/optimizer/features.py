@@ -3,7 +3,7 @@
 Trailing 3/7/14/28-day sums of the base metrics come from cumulative sums, so any cut-off (today,
 or every past week when training) costs the same. Efficiency on the objective's outcome carries a
 light prior, so a zero-conversion week is "few per dollar", not undefined. The features
-themselves are assembled in core.optimizer.predictor and core.optimizer.service.
+themselves are assembled in core.optimizer.predictor and core.optimizer.scoring.
 """
 
 import numpy as np

@@ -15,6 +15,7 @@ from core.actor import Actor
 from core.errors import ValidationError
 from core.listing import owned_one
 from core.optimizer import service as optimizer
+from core.optimizer.history import company_history
 from core.optimizer.settings import settings_for
 from core.planner import plans
 from core.planner.backtest import run_backtest
@@ -119,7 +120,7 @@ def _apply_rules(session: Session, actor: Actor, history, budgets: np.ndarray, d
 def _history(session: Session, actor: Actor, campaign_id: int | None, today: date | None, days: int):
     if campaign_id is not None:
         owned_one(session, actor, Campaign, campaign_id, "campaign")
-    panel, scope = optimizer.company_history(
+    panel, scope = company_history(
         session,
         actor,
         campaign_ids=None if campaign_id is None else [campaign_id],

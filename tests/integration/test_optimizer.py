@@ -13,6 +13,7 @@ from core.errors import NotFound, PermissionDenied, PlatformError, ValidationErr
 from core.metrics import queries
 from core.metrics.service import upsert_daily
 from core.notifications import service as notifications
+from core.optimizer import forecasting, history, training
 from core.optimizer import service as optimizer
 from core.optimizer import settings as optimizer_settings
 from core.platforms.registry import Connectors
@@ -359,7 +360,7 @@ def test_tenants_never_see_or_touch_each_other(
     with pytest.raises(NotFound):
         recommendations.get(session, other_tenant.admin, proposal.id)
     with pytest.raises(NotFound):
-        optimizer.forecast_campaign(session, other_tenant.admin, campaign.id, today=TODAY)
+        forecasting.forecast_campaign(session, other_tenant.admin, campaign.id, today=TODAY)
     with pytest.raises(PermissionDenied):
         run(session, tenant.viewer, connectors)
     with pytest.raises(PermissionDenied):
@@ -371,7 +372,7 @@ def test_the_predictor_trains_on_history_and_is_used_by_the_next_pass(
     session: Session, tenant: Tenant, connectors: Connectors
 ) -> None:
     with pytest.raises(ValidationError, match="history"):
-        optimizer.train_predictor(session, tenant.marketer, today=TODAY)
+        training.train_predictor(session, tenant.marketer, today=TODAY)
     for index in range(4):
         campaign_with_history(
             session,
@@ -385,14 +386,14 @@ def test_the_predictor_trains_on_history_and_is_used_by_the_next_pass(
         )
     fallback = run(session, tenant.marketer, connectors)
 
-    model = optimizer.train_predictor(session, tenant.marketer, today=TODAY)
-    second = optimizer.train_predictor(session, tenant.marketer, today=TODAY)
+    model = training.train_predictor(session, tenant.marketer, today=TODAY)
+    second = training.train_predictor(session, tenant.marketer, today=TODAY)
 
     assert (model.version, second.version) == (1, 2)
     assert model.training_rows >= 100 and model.data_until == TODAY - timedelta(days=3)
     assert {"model_error", "naive_error", "improvement"} <= set(model.evaluation)
-    assert optimizer.latest_predictor(session, tenant.marketer) is not None
-    assert optimizer.latest_predictor(session, tenant.admin).predict is not None
+    assert training.latest_predictor(session, tenant.marketer) is not None
+    assert training.latest_predictor(session, tenant.admin).predict is not None
     trained = run(session, tenant.marketer, connectors)
     assert trained.scored == fallback.scored == 16
 
@@ -400,7 +401,7 @@ def test_the_predictor_trains_on_history_and_is_used_by_the_next_pass(
 def test_forecast_and_pacing(session: Session, tenant: Tenant, connectors: Connectors) -> None:
     campaign = weak_and_strong(session, tenant, connectors)
 
-    forecast = optimizer.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
+    forecast = forecasting.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
 
     assert len(forecast.frame) == 14 and forecast.frame["date"].iloc[0] == TODAY
     for metric in ("spend", "conversions", "revenue"):
@@ -413,11 +414,11 @@ def test_forecast_and_pacing(session: Session, tenant: Tenant, connectors: Conne
     assert len(forecast.history) == 28 and forecast.history["date"].iloc[-1] == TODAY - timedelta(days=1)
     assert forecast.history["spend"].sum() > 0
     campaign.total_budget = campaign.spent_budget + Decimal("2000.00")
-    tight = optimizer.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
+    tight = forecasting.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
     assert tight.pacing.status == "overspend" and tight.pacing.date <= TODAY + timedelta(days=3)
     assert "overspend" in tight.pacing.message
     with pytest.raises(ValidationError, match="days"):
-        optimizer.forecast_campaign(session, tenant.viewer, campaign.id, days=0, today=TODAY)
+        forecasting.forecast_campaign(session, tenant.viewer, campaign.id, days=0, today=TODAY)
 
 
 def test_a_forecast_says_when_its_history_is_too_short(
@@ -427,9 +428,9 @@ def test_a_forecast_says_when_its_history_is_too_short(
         session, tenant, connectors, "Fresh", {"google_ads": (100.0, {})}, days=5
     )
 
-    forecast = optimizer.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
+    forecast = forecasting.forecast_campaign(session, tenant.viewer, campaign.id, today=TODAY)
 
-    assert 1 <= forecast.history_days < optimizer.MIN_FORECAST_HISTORY_DAYS
+    assert 1 <= forecast.history_days < forecasting.MIN_FORECAST_HISTORY_DAYS
     assert not forecast.enough_history
 
 
@@ -438,7 +439,7 @@ def test_company_curves_are_the_ones_the_pass_uses(
 ) -> None:
     campaign = weak_and_strong(session, tenant, connectors)
 
-    curves, placements = optimizer.fit_company_curves(session, tenant.viewer, today=TODAY)
+    curves, placements = history.fit_company_curves(session, tenant.viewer, today=TODAY)
 
     assert list(curves.ids) == placements["id"].tolist()
     assert set(placements["campaign_id"]) == {campaign.id}

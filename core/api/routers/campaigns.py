@@ -35,6 +35,7 @@ from core.campaigns.schemas import (
     PlatformSplit,
     StatusChange,
 )
+from core.optimizer import forecasting
 from core.optimizer import service as optimizer
 from core.recommendations import service as recommendations
 from core.schemas import MAX_PAGE_SIZE
@@ -137,7 +138,7 @@ def campaign_analytics(
     pacing, and a forecast of the next days with a verdict on where its budget is heading."""
     period = query.resolve(today)
     drilldown = analytics.campaign_drilldown(session, actor, campaign_id, start=period.start, end=period.end)
-    forecast = optimizer.forecast_campaign(session, actor, campaign_id, query.forecast_days, today=today)
+    forecast = forecasting.forecast_campaign(session, actor, campaign_id, query.forecast_days, today=today)
     return CampaignAnalytics.model_validate(
         {
             "report": CampaignReport.of(drilldown, period),
