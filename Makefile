@@ -11,7 +11,7 @@ TEST_DEPS := $(VENV)/.test-deps
 .PHONY: run test lint format db demo browser clean
 
 run: $(RUN_DEPS) db demo
-	$(PY) -m core.cli serve
+	$(PY) -m cli serve
 
 test: $(TEST_DEPS) browser
 	$(PY) -m ruff check .
@@ -19,11 +19,11 @@ test: $(TEST_DEPS) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 db: $(RUN_DEPS)
-	$(PY) -m core.cli init-db
+	$(PY) -m cli init-db
 
 # The demo company is only seeded in development (ADFLOW_ENV unset or "development").
 demo: $(RUN_DEPS)
-	@if [ "$${ADFLOW_ENV:-development}" = "development" ]; then $(PY) -m core.cli seed-demo; fi
+	@if [ "$${ADFLOW_ENV:-development}" = "development" ]; then $(PY) -m cli seed-demo; fi
 
 lint: $(TEST_DEPS)
 	$(PY) -m ruff check .

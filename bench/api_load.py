@@ -2,7 +2,7 @@
 
     python -m bench.api_load [--campaigns 100000] [--days 60] [--clients 50] [--seconds 30] [--workers 2]
 
-Serves the API as `python -m core.api --workers N` does (uvicorn, the rate limiter counting but
+Serves the API as `python -m api --workers N` does (uvicorn, the rate limiter counting but
 never refusing) and, beside it, a bare FastAPI endpoint returning a constant: the floor on this
 machine, measured in the same run. `wrk` (Debian's package) drives the load and reports exact
 percentiles. Prints p50/p95/p99 latency and requests/s per route, and each route's requests/s
@@ -216,7 +216,7 @@ def main() -> None:
         workdir = Path(workdir)
         with (
             serving(
-                [python, "-m", "core.api", "--port", str(ours), "--workers", str(args.workers)],
+                [python, "-m", "api", "--port", str(ours), "--workers", str(args.workers)],
                 ours,
                 env,
                 workdir / "api.log",

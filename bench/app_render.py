@@ -29,10 +29,10 @@ from sqlalchemy import func, insert, select, text
 from streamlit.testing.v1 import AppTest
 
 from bench._support import bench_company, postgres_argument, scratch_postgres
+from cli.demo import DEMO_LOGIN, seed_demo
 from core.actor import Actor
 from core.config import PROJECT_ROOT, get_settings
 from core.database import get_database, upgrade_schema
-from core.demo import DEMO_LOGIN, seed_demo
 from core.metrics.service import FRAME_COLUMNS, refresh_rollups
 from db import Database
 from db.enums import Platform

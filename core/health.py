@@ -1,8 +1,10 @@
 """Whether the services the product depends on answer: the database, and Redis when configured."""
 
 from dataclasses import dataclass
+from typing import Literal
 
 import redis
+from pydantic import computed_field
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -22,6 +24,11 @@ class Health:
     database: Dependency
     # None when Redis is not configured (the product then keeps its counters in the process).
     redis: Dependency | None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def status(self) -> Literal["ok", "unavailable"]:
+        return "ok" if self.ok else "unavailable"
 
     @property
     def ok(self) -> bool:

@@ -19,11 +19,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from cli.demo import seed_demo
 from core.actor import Actor
 from core.campaigns import service as campaigns
 from core.companies import service as companies
 from core.database import upgrade_schema
-from core.demo import seed_demo
 from core.platforms.registry import Connectors
 from core.users import service as users
 from db import Database

@@ -37,9 +37,9 @@ from core.campaigns.schemas import (
     CampaignFilters,
     CampaignMetrics,
     CampaignPublic,
+    CampaignTotals,
     MetricPoint,
     MetricsQuery,
-    MetricTotals,
     PlacementPublic,
 )
 from core.errors import NotFound
@@ -274,7 +274,7 @@ def metrics(
         granularity=query.granularity,
         start=query.start,
         end=query.end,
-        totals=MetricTotals(**_clean(totals)),
+        totals=CampaignTotals(**_clean(totals)),
         points=[MetricPoint(period=row[period_column], **_clean(row)) for row in periods.to_dict("records")],
     )
 

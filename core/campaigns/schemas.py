@@ -194,7 +194,7 @@ class CampaignPublic(BaseModel):
         return sorted(placements, key=lambda p: p.platform.value)
 
 
-class MetricTotals(BaseModel):
+class CampaignTotals(BaseModel):
     """Summed metrics and their ratios (null where a ratio is undefined)."""
 
     impressions: int
@@ -209,7 +209,7 @@ class MetricTotals(BaseModel):
     roas: float | None
 
 
-class MetricPoint(MetricTotals):
+class MetricPoint(CampaignTotals):
     period: date = Field(description="the day, or the Monday starting the week")
 
 
@@ -218,7 +218,7 @@ class CampaignMetrics(BaseModel):
     granularity: Literal["day", "week"]
     start: date | None
     end: date | None
-    totals: MetricTotals
+    totals: CampaignTotals
     points: list[MetricPoint]
 
 

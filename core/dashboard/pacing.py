@@ -4,8 +4,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field
 
 from core.money import to_money
+from core.schemas import MoneyValue
 
 
 class PaceStatus(StrEnum):
@@ -17,15 +21,17 @@ class PaceStatus(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class Pacing:
-    spent: Decimal
-    expected_spend: Decimal
+class BudgetPacing:
+    spent: MoneyValue
+    expected_spend: Annotated[MoneyValue, Field(description="what the flight so far calls for")]
     elapsed_share: float  # of the flight's days
     spent_share: float  # of the total budget
     ratio: float | None  # spent / expected; None before the first complete day
     status: PaceStatus
     days_left: int
-    needed_daily: Decimal | None  # what spending the rest evenly over the days left takes
+    needed_daily: Annotated[
+        MoneyValue | None, Field(description="the daily spend that uses the rest evenly")
+    ]  # what spending the rest evenly over the days left takes
 
 
 def budget_pace(
@@ -36,7 +42,7 @@ def budget_pace(
     end: date | None,
     as_of: date,
     tolerance: float,
-) -> Pacing | None:
+) -> BudgetPacing | None:
     """Spend so far against the share of the flight elapsed before `as_of` (whose day is not over).
 
     None for a campaign without an end date: an always-on budget has no flight to pace against.
@@ -61,7 +67,7 @@ def budget_pace(
         status = PaceStatus.UNDERSPENDING
     else:
         status = PaceStatus.ON_PACE
-    return Pacing(
+    return BudgetPacing(
         spent=spent,
         expected_spend=expected,
         elapsed_share=elapsed_share,

@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
+from pydantic import Field, computed_field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
@@ -18,13 +19,13 @@ from core.actor import Actor
 from core.campaigns import service as campaigns
 from core.campaigns.schemas import CampaignFilters
 from core.config import get_settings
-from core.dashboard.pacing import PaceStatus, Pacing, budget_pace
+from core.dashboard.pacing import BudgetPacing, PaceStatus, budget_pace
 from core.listing import paginate
 from core.metrics.definitions import BASE_COLUMNS, COST_RATIOS, add_ratios, ratio
 from core.metrics.queries import rollup
 from core.metrics.reporting import DateRange, MetricTotals, with_platform_labels
-from core.schemas import Page
-from db.enums import AlertStatus, CampaignStatus, RecommendationStatus, Severity
+from core.schemas import MoneyValue, Page
+from db.enums import AlertStatus, CampaignStatus, Platform, RecommendationStatus, Severity
 from db.models import Alert, Campaign, PlatformCampaign, Recommendation
 
 KPI_METRICS = ("spend", "revenue", "conversions", "cpa", "roas")
@@ -37,8 +38,9 @@ PACED_STATUSES = frozenset({CampaignStatus.ACTIVE, CampaignStatus.PAUSED})
 class Kpi:
     metric: str
     value: float | None
-    previous: float | None
+    previous: Annotated[float | None, Field(description="the same figure over the previous period")]
 
+    @computed_field(description="relative change against the previous period")  # type: ignore[prop-decorator]
     @property
     def change(self) -> float | None:
         """Relative change against the previous period; None when there is nothing to compare."""
@@ -46,6 +48,7 @@ class Kpi:
             return None
         return self.value / self.previous - 1
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def lower_is_better(self) -> bool:
         return self.metric in COST_RATIOS
@@ -100,7 +103,7 @@ class CampaignRow:
     autopilot: bool
     lifetime: MetricTotals
     period: MetricTotals | None  # in the requested date range, when one was given
-    pacing: Pacing | None
+    pacing: BudgetPacing | None
 
     @property
     def remaining_budget(self) -> Decimal:
@@ -116,30 +119,30 @@ class CampaignRow:
 class AlertRow:
     id: int
     date: date
-    severity: str
+    severity: Severity
     metric: str
     observed: float | None
     expected: float | None
     message: str
     campaign_id: int
     campaign_name: str
-    platform: str | None
+    platform: Platform | None
 
 
 @dataclass(frozen=True, slots=True)
 class PacingRow:
     campaign_id: int
     campaign_name: str
-    daily_budget: Decimal
-    pacing: Pacing
+    daily_budget: MoneyValue
+    pacing: BudgetPacing
 
 
 @dataclass(frozen=True, slots=True)
 class PacingOverview:
     """Active campaigns with a flight end: how the company's spend keeps to plan."""
 
-    spent: Decimal
-    expected_spend: Decimal
+    spent: MoneyValue
+    expected_spend: MoneyValue
     ratio: float | None
     counts: dict[PaceStatus, int]
     off_pace: list[PacingRow]  # the furthest from plan first
@@ -222,14 +225,14 @@ def open_alerts(session: Session, actor: Actor, *, page: int = 1, page_size: int
         AlertRow(
             id=alert.id,
             date=alert.date,
-            severity=alert.severity,
+            severity=Severity(alert.severity),
             metric=alert.metric,
             observed=alert.observed,
             expected=alert.expected,
             message=alert.message,
             campaign_id=alert.campaign_id,
             campaign_name=campaign_name,
-            platform=platform,
+            platform=None if platform is None else Platform(platform),
         )
         for alert, campaign_name, platform in found.items
     ]

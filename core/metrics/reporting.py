@@ -6,6 +6,7 @@ from datetime import date, timedelta
 from typing import Self
 
 import pandas as pd
+from pydantic import ConfigDict
 
 from core.errors import ValidationError
 from core.metrics.definitions import BASE_COLUMNS, ratios
@@ -43,7 +44,10 @@ class DateRange:
 
 @dataclass(frozen=True, slots=True)
 class MetricTotals:
-    """Summed base metrics and the ratios taken from those sums (None where undefined)."""
+    """Summed base metrics and the ratios taken from those sums (None, or null, where undefined)."""
+
+    # Every field is always answered, defaults included (the API's schema says so).
+    __pydantic_config__ = ConfigDict(json_schema_serialization_defaults_required=True)
 
     impressions: float = 0.0
     clicks: float = 0.0

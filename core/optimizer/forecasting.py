@@ -4,9 +4,11 @@
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
@@ -17,15 +19,16 @@ from core.metrics.definitions import BASE_COLUMNS, LATE_METRICS
 from core.money import to_money
 from core.optimizer.settings import settings_for
 from core.optimizer.trends import forecast_series
+from core.schemas import MoneyValue
 from db.enums import CampaignStatus
 from db.models import Campaign
 
 
 @dataclass(frozen=True)
-class Pacing:
-    status: str  # "overspend", "underspend", "on_track" or "open_ended"
-    amount: Decimal  # how much over or under the total budget at the end date
-    date: date | None  # the day the total budget runs out (overspend) or the end date
+class ForecastPacing:
+    status: Literal["overspend", "underspend", "on_track", "open_ended"]
+    amount: Annotated[MoneyValue, Field(description="over or under the total budget at the end date")]
+    date: Annotated[date | None, Field(description="when the budget runs out (overspend), else the end date")]
     message: str
 
 
@@ -39,7 +42,7 @@ _FORECAST_HISTORY_SHOWN = 28
 class CampaignForecast:
     campaign_id: int
     frame: pd.DataFrame  # date, spend, spend_low, spend_high, conversions, …, revenue, …
-    pacing: Pacing
+    pacing: ForecastPacing
     history_days: int = 0  # days with spend in the 8 weeks the forecast learns from
     # The last four weeks as recorded (date, spend, conversions, revenue), to draw beside the forecast.
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -83,12 +86,12 @@ def forecast_campaign(
     return CampaignForecast(campaign_id, frame, _pacing(campaign, frame, today), history_days, recorded)
 
 
-def _pacing(campaign: Campaign, frame: pd.DataFrame, today: date) -> Pacing:
+def _pacing(campaign: Campaign, frame: pd.DataFrame, today: date) -> ForecastPacing:
     daily_rate = float(frame["spend"].mean()) if len(frame) else 0.0
     spent = float(campaign.spent_budget)
     total = float(campaign.total_budget)
     if campaign.end_date is None:
-        return Pacing(
+        return ForecastPacing(
             "open_ended", Decimal("0.00"), None, f"No end date: spending about ${daily_rate:,.2f} a day."
         )
     days_left = max((campaign.end_date - today).days + 1, 0)
@@ -99,7 +102,7 @@ def _pacing(campaign: Campaign, frame: pd.DataFrame, today: date) -> Pacing:
     if projected > total * 1.02:
         crossing = int(np.argmax(cumulative > total))
         day = today + timedelta(days=crossing)
-        return Pacing(
+        return ForecastPacing(
             "overspend",
             difference,
             day,
@@ -107,13 +110,13 @@ def _pacing(campaign: Campaign, frame: pd.DataFrame, today: date) -> Pacing:
             f"${difference:,.2f} by its end date ({campaign.end_date:%b %d}).",
         )
     if projected < total * 0.9:
-        return Pacing(
+        return ForecastPacing(
             "underspend",
             difference,
             campaign.end_date,
             f"At this rate ${difference:,.2f} of the budget is left unspent on {campaign.end_date:%b %d}.",
         )
-    return Pacing(
+    return ForecastPacing(
         "on_track",
         difference,
         campaign.end_date,

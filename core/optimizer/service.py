@@ -14,8 +14,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Annotated
 
 import numpy as np
+from pydantic import ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from core.actor import Actor
@@ -39,7 +41,9 @@ Progress = Callable[[float, str], None]
 
 @dataclass
 class RunSummary:
-    company_id: int
+    __pydantic_config__ = ConfigDict(json_schema_serialization_defaults_required=True)
+
+    company_id: Annotated[int, Field(exclude=True)]  # the caller's own: no door shows it
     today: date
     campaigns: int = 0
     placements: int = 0

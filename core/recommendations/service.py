@@ -28,6 +28,9 @@ from db.types import utcnow
 PENDING = RecommendationStatus.PENDING.value
 
 
+Outcome = Literal["applied", "failed", "rejected", "unchanged", "stale"]
+
+
 @dataclass(frozen=True, slots=True)
 class RecommendationFilters:
     status: Sequence[str] | str | None = (PENDING,)
@@ -42,8 +45,8 @@ class Decision:
     """What became of one recommendation in a bulk approve or reject."""
 
     id: int
-    status: str
-    outcome: Literal["applied", "failed", "rejected", "unchanged", "stale"]
+    status: RecommendationStatus
+    outcome: Outcome
     message: str
 
 
@@ -84,13 +87,13 @@ def _approve_one(
 ) -> Decision:
     status = recommendation.status
     if status == RecommendationStatus.APPLIED:
-        return Decision(recommendation.id, status, "unchanged", "already applied")
+        return _decision(recommendation, "unchanged", "already applied")
     if status not in (
         RecommendationStatus.PENDING,
         RecommendationStatus.APPROVED,
         RecommendationStatus.FAILED,
     ):
-        return Decision(recommendation.id, status, "unchanged", f"it is {status}, so it cannot be applied")
+        return _decision(recommendation, "unchanged", f"it is {status}, so it cannot be applied")
     campaign = session.get(Campaign, recommendation.campaign_id)
     after = recommendation.params.get("after") or {}
     before = recommendation.params.get("before")
@@ -98,9 +101,8 @@ def _approve_one(
         before is not None and snapshot(campaign, after) != normalized(before)
     ):
         _decide(recommendation, actor, RecommendationStatus.SUPERSEDED)
-        return Decision(
-            recommendation.id,
-            recommendation.status,
+        return _decision(
+            recommendation,
             "stale",
             "the campaign has changed since this was proposed; run the optimizer again",
         )
@@ -118,11 +120,13 @@ def _approve_one(
     )
     if log.success:
         _decide(recommendation, actor, RecommendationStatus.APPLIED)
-        return Decision(recommendation.id, recommendation.status, "applied", f"applied (action #{log.id})")
+        return _decision(recommendation, "applied", f"applied (action #{log.id})")
     _decide(recommendation, actor, RecommendationStatus.FAILED)
-    return Decision(
-        recommendation.id, recommendation.status, "failed", log.error_message or "the platform refused"
-    )
+    return _decision(recommendation, "failed", log.error_message or "the platform refused")
+
+
+def _decision(recommendation: Recommendation, outcome: Outcome, message: str) -> Decision:
+    return Decision(recommendation.id, RecommendationStatus(recommendation.status), outcome, message)
 
 
 def reject(session: Session, actor: Actor, ids: Iterable[int]) -> list[Decision]:
@@ -132,13 +136,9 @@ def reject(session: Session, actor: Actor, ids: Iterable[int]) -> list[Decision]
     for recommendation in owned_by_id(session, actor, Recommendation, ids, "recommendation"):
         if recommendation.status in (RecommendationStatus.PENDING, RecommendationStatus.FAILED):
             _decide(recommendation, actor, RecommendationStatus.REJECTED)
-            decisions.append(Decision(recommendation.id, recommendation.status, "rejected", "rejected"))
+            decisions.append(_decision(recommendation, "rejected", "rejected"))
         else:
-            decisions.append(
-                Decision(
-                    recommendation.id, recommendation.status, "unchanged", f"it is {recommendation.status}"
-                )
-            )
+            decisions.append(_decision(recommendation, "unchanged", f"it is {recommendation.status}"))
     session.flush()
     return decisions
 

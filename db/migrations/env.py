@@ -44,7 +44,7 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
-        raise SystemExit("No database URL given: run `python -m core.cli init-db` (it reads DATABASE_URL).")
+        raise SystemExit("No database URL given: run `python -m cli init-db` (it reads DATABASE_URL).")
     engine = create_engine(url, poolclass=pool.NullPool)
     with engine.connect() as connection:
         _configure(connection)

@@ -15,8 +15,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session
 
-from core.api.app import create_app
-from core.api.deps import (
+from api.app import create_app
+from api.deps import (
     get_connectors,
     get_read_session,
     get_reads,

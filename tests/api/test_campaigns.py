@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
-from core.api.deps import get_connectors
+from api.deps import get_connectors
 from core.campaigns import service as campaigns
 from core.campaigns.schemas import CampaignPublic
 from core.errors import PlatformError

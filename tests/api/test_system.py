@@ -6,8 +6,8 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from core.api.app import create_app
-from core.api.deps import get_connectors
+from api.app import create_app
+from api.deps import get_connectors
 from core.version import VERSION
 from db import Database
 from tests.api.conftest import REDIS_URL, Api, generous_limiter, serve_on_session, settings_with

@@ -17,8 +17,8 @@ import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 from sqlalchemy import create_engine, text
 
+from cli.demo import DEMO_LOGIN
 from core.config import PROJECT_ROOT
-from core.demo import DEMO_LOGIN
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]

@@ -20,7 +20,7 @@ from tests.conftest import PostgresServer
 
 def cli(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "core.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -1,4 +1,4 @@
-"""`python -m core.cli import-csv` as an operator runs it: dry run, import, refusal."""
+"""`python -m cli import-csv` as an operator runs it: dry run, import, refusal."""
 
 from pathlib import Path
 

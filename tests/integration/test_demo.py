@@ -4,9 +4,9 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cli.demo import HISTORY_DAYS, seed_demo
 from core.actor import Actor
 from core.alerts import service as alerts
-from core.demo import HISTORY_DAYS, seed_demo
 from core.metrics import queries
 from core.recommendations import service as recommendations
 from core.users import service as users

@@ -7,9 +7,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from cli.demo import DEMO_LOGIN, VIEWER_LOGIN
 from core.config import PROJECT_ROOT, get_settings
 from core.database import get_database
-from core.demo import DEMO_LOGIN, VIEWER_LOGIN
 
 APP = PROJECT_ROOT / "app.py"
 RUN_TIMEOUT = 60  # seconds per script run: generous for a busy machine, never a speed assertion

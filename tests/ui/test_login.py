@@ -2,8 +2,8 @@
 
 from sqlalchemy import update
 
+from cli.demo import DEMO_LOGIN
 from core.database import session_scope
-from core.demo import DEMO_LOGIN
 from db.models import User
 from tests.ui.conftest import log_in, open_page
 

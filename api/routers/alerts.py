@@ -4,9 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.deps import CurrentActor, SessionDep, WriterActor
+from api.schemas import AlertPublic, AlertQuery, IdSelection, PageOf
 from core.alerts import service as alerts
-from core.api.deps import CurrentActor, SessionDep, WriterActor
-from core.api.schemas import AlertPublic, AlertQuery, IdSelection, PageOf
 
 router = APIRouter(prefix="/alerts", tags=["alerts"])
 

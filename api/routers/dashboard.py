@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from core.api.deps import CurrentActor, ReadSessionDep, SessionDep, Today
-from core.api.schemas import Dashboard, DashboardSummary, PeriodQuery, frame_rows
+from api.deps import CurrentActor, ReadSessionDep, SessionDep, Today
+from api.schemas import Dashboard, DashboardSummary, PeriodQuery, frame_rows
 from core.dashboard import service as dashboard
 
 router = APIRouter(prefix="/dashboard", tags=["dashboard"])

@@ -5,8 +5,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, UploadFile
 
-from core.api.deps import SessionDep, Today, WriterActor
-from core.api.schemas import ImportSummary
+from api.deps import SessionDep, Today, WriterActor
+from api.schemas import ImportSummary
 from core.errors import ValidationError
 from core.imports import service as csv_import
 from db.enums import Platform

@@ -4,9 +4,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from core.api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, WriterActor
-from core.api.schemas import DecisionPublic, IdSelection, PageOf, RecommendationPublic, RecommendationQuery
+from api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, WriterActor
+from api.schemas import IdSelection, PageOf, RecommendationPublic, RecommendationQuery
 from core.recommendations import service as recommendations
+from core.recommendations.service import Decision
 
 router = APIRouter(prefix="/recommendations", tags=["recommendations"])
 
@@ -29,13 +30,13 @@ def list_recommendations(
 @router.post("/approve")
 def approve_many(
     selection: IdSelection, session: SessionDep, actor: WriterActor, connectors: ConnectorsDep
-) -> list[DecisionPublic]:
+) -> list[Decision]:
     """Apply each one; the answer says, per id, whether it was applied, failed, stale or unchanged."""
     return recommendations.approve(session, actor, selection.ids, connectors=connectors)
 
 
 @router.post("/reject")
-def reject_many(selection: IdSelection, session: SessionDep, actor: WriterActor) -> list[DecisionPublic]:
+def reject_many(selection: IdSelection, session: SessionDep, actor: WriterActor) -> list[Decision]:
     """Turn them down; the optimizer will not propose the same again for a while."""
     return recommendations.reject(session, actor, selection.ids)
 
@@ -43,10 +44,10 @@ def reject_many(selection: IdSelection, session: SessionDep, actor: WriterActor)
 @router.post("/{recommendation_id}/approve")
 def approve_one(
     recommendation_id: Id, session: SessionDep, actor: WriterActor, connectors: ConnectorsDep
-) -> DecisionPublic:
+) -> Decision:
     return recommendations.approve(session, actor, [recommendation_id], connectors=connectors)[0]
 
 
 @router.post("/{recommendation_id}/reject")
-def reject_one(recommendation_id: Id, session: SessionDep, actor: WriterActor) -> DecisionPublic:
+def reject_one(recommendation_id: Id, session: SessionDep, actor: WriterActor) -> Decision:
     return recommendations.reject(session, actor, [recommendation_id])[0]

@@ -5,8 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from core.analytics import service as analytics
-from core.api.deps import (
+from api.deps import (
     ConnectorsDep,
     CurrentActor,
     Id,
@@ -15,7 +14,7 @@ from core.api.deps import (
     Today,
     WriterActor,
 )
-from core.api.schemas import (
+from api.schemas import (
     AnalyticsQuery,
     CampaignAnalytics,
     CampaignReport,
@@ -23,6 +22,7 @@ from core.api.schemas import (
     PageOf,
     frame_rows,
 )
+from core.analytics import service as analytics
 from core.campaigns import queries
 from core.campaigns import service as campaigns
 from core.campaigns.schemas import (

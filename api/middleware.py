@@ -16,7 +16,7 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from core.api.errors import error_response
+from api.errors import error_response
 from core.auth import tokens
 from core.errors import AuthenticationFailed
 from core.rate_limit import RateLimiter

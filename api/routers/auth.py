@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from core.api.deps import SessionDep
+from api.deps import SessionDep
 from core.auth import service as auth
 from core.auth.schemas import Login, RefreshRequest, Registration, Tokens
 

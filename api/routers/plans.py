@@ -5,8 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 
+from api.deps import CurrentActor, SessionDep
 from core import planner
-from core.api.deps import CurrentActor, SessionDep
 from core.planner.schemas import (
     Amount,
     Backtest,

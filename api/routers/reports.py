@@ -4,10 +4,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from core.analytics import export
-from core.analytics import service as analytics
-from core.api.deps import CurrentActor, Id, SessionDep, Today
-from core.api.schemas import (
+from api.deps import CurrentActor, Id, SessionDep, Today
+from api.schemas import (
     CampaignReport,
     ExportedReport,
     ExportQuery,
@@ -16,6 +14,8 @@ from core.api.schemas import (
     PeriodQuery,
     frame_rows,
 )
+from core.analytics import export
+from core.analytics import service as analytics
 from core.metrics.reporting import MetricTotals
 
 router = APIRouter(prefix="/reports", tags=["reports"])

@@ -8,16 +8,16 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from core.api.errors import install_error_handlers
-from core.api.middleware import (
+from api.errors import install_error_handlers
+from api.middleware import (
     REQUEST_ID_HEADER,
     AccessLogMiddleware,
     BodySizeLimitMiddleware,
     RateLimitMiddleware,
     RequestMetrics,
 )
-from core.api.routers import API_ROUTERS, ROOT_ROUTERS
-from core.api.schemas import ERROR_RESPONSES
+from api.routers import API_ROUTERS, ROOT_ROUTERS
+from api.schemas import ERROR_RESPONSES
 from core.cache import TimedCache
 from core.config import Settings, get_settings
 from core.database import get_database

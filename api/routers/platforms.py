@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from core.api.deps import ConnectorsDep, CurrentActor, SessionDep
+from api.deps import ConnectorsDep, CurrentActor, SessionDep
 from core.platforms import service as platforms
 from core.platforms.service import PlatformHealth, PlatformSummary
 from db.enums import Platform

@@ -3,9 +3,9 @@
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from api.deps import DatabaseDep
+from api.schemas import Version
 from core import health
-from core.api.deps import DatabaseDep
-from core.api.schemas import HealthReport, Version
 from core.version import PRODUCT_NAME, VERSION
 
 API_VERSION = "v1"
@@ -15,15 +15,12 @@ root_router = APIRouter(tags=["system"])
 router = APIRouter(tags=["system"])
 
 
-@root_router.get("/health", responses={503: {"model": HealthReport}})
-def check_health(request: Request, response: Response, database: DatabaseDep) -> HealthReport:
+@root_router.get("/health", responses={503: {"model": health.Health}})
+def check_health(request: Request, response: Response, database: DatabaseDep) -> health.Health:
     """200 when the database answers (503 when not); Redis is reported, and optional."""
     report = health.check(database, request.app.state.settings.redis_url)
     response.status_code = 200 if report.ok else 503
-    return HealthReport.model_validate(
-        {"status": "ok" if report.ok else "unavailable", "database": report.database, "redis": report.redis},
-        from_attributes=True,
-    )
+    return report
 
 
 @root_router.get("/metrics", include_in_schema=False)

@@ -4,11 +4,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
+from api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, WriterActor
+from api.schemas import PageOf
 from core.actions import service as actions
 from core.actions import views
 from core.actions.schemas import ActionPublic, ActionQuery
-from core.api.deps import ConnectorsDep, CurrentActor, Id, SessionDep, WriterActor
-from core.api.schemas import PageOf
 
 router = APIRouter(prefix="/actions", tags=["actions"])
 

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from core.api.deps import CurrentActor, Id, SessionDep, WriterActor
+from api.deps import CurrentActor, Id, SessionDep, WriterActor
 from core.api_keys import service as api_keys
 from core.api_keys.schemas import ApiKeyCreate, ApiKeyIssued, ApiKeyPublic
 

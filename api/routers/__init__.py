@@ -1,6 +1,6 @@
 """Every router of the API, registered in one place: a new domain is one module and one line here."""
 
-from core.api.routers import (
+from api.routers import (
     actions,
     alerts,
     api_keys,

@@ -1,4 +1,4 @@
-"""`python -m core.cli COMMAND`: the command-line door to the core services.
+"""`python -m cli COMMAND`: the command-line door to the core services.
 
 Exit codes: 0 done, 1 failed, 2 refused (bad input, with a message saying why).
 """
@@ -26,9 +26,9 @@ def init_db(_: argparse.Namespace) -> int:
 
 
 def seed_demo(_: argparse.Namespace) -> int:
+    from cli.demo import DEMO_COMPANY, DEMO_LOGIN, VIEWER_LOGIN
+    from cli.demo import seed_demo as seed
     from core.database import session_scope
-    from core.demo import DEMO_COMPANY, DEMO_LOGIN, VIEWER_LOGIN
-    from core.demo import seed_demo as seed
 
     with session_scope() as session:
         summary = seed(session)
@@ -190,13 +190,13 @@ def _read_csv(path: str, option: str):
 
 
 def serve(args: argparse.Namespace) -> int:
-    from core.launcher import serve_all
+    from cli.launcher import serve_all
 
     return serve_all(with_api=not args.no_api, with_scheduler=not args.no_scheduler)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m core.cli", description="AdFlowAI command line")
+    parser = argparse.ArgumentParser(prog="python -m cli", description="AdFlowAI command line")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("init-db", help="create or upgrade the database schema").set_defaults(run=init_db)
     commands.add_parser(
@@ -284,10 +284,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return EXIT_FAILED
     except Exception as exc:  # the last line of defence: a message, never a traceback
-        logging.getLogger("core.cli").debug("command failed", exc_info=True)
+        logging.getLogger("cli").debug("command failed", exc_info=True)
         print(f"error: {args.command} failed: {exc}", file=sys.stderr)
         return EXIT_FAILED
-
-
-if __name__ == "__main__":
-    sys.exit(main())

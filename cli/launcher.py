@@ -6,8 +6,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from cli.demo import DEMO_LOGIN, VIEWER_LOGIN
 from core.config import PROJECT_ROOT, get_settings
-from core.demo import DEMO_LOGIN, VIEWER_LOGIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ def planned_services(*, with_api: bool, with_scheduler: bool) -> list[Service]:
         services.append(
             Service(
                 "api",
-                [python, "-m", "core.api", "--host", settings.api_host, "--port", str(settings.api_port)],
+                [python, "-m", "api", "--host", settings.api_host, "--port", str(settings.api_port)],
                 f"http://{settings.api_host}:{settings.api_port}/docs",
             )
         )

@@ -1,16 +1,23 @@
-"""Shapes the API answers with that belong to no single domain: errors, pages, version, health."""
+"""Shapes the API answers with that the core does not define: errors, pages, the version, queries, and
+the compositions some routes answer with. Where the core has a shape (a summary, a pacing, a
+decision), the API answers with it as it is."""
 
+import dataclasses
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Generic, Literal, Self, TypeVar
 
 import pandas as pd
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.dataclasses import dataclass
 
-from core.api.deps import MAX_ID
-from core.dashboard.pacing import PaceStatus
+from api.deps import MAX_ID
+from core.dashboard.pacing import BudgetPacing
+from core.dashboard.service import AlertRow, Kpi, PacingOverview, Summary
 from core.errors import ValidationError
-from core.metrics.reporting import DateRange
-from core.schemas import MAX_PAGE_SIZE, MoneyValue, Page, PageNumber, PageSize, no_nul
+from core.metrics.reporting import DateRange, MetricTotals
+from core.optimizer.forecasting import ForecastPacing
+from core.optimizer.service import RunSummary
+from core.schemas import MAX_PAGE_SIZE, Page, PageNumber, PageSize, no_nul
 from db.enums import AlertStatus, CampaignStatus, Platform, RecommendationStatus, Severity
 
 ItemT = TypeVar("ItemT")
@@ -45,17 +52,6 @@ class Version(BaseModel):
     name: str
     version: str
     api: str
-
-
-class DependencyHealth(BaseModel):
-    ok: bool
-    detail: str
-
-
-class HealthReport(BaseModel):
-    status: Literal["ok", "unavailable"]
-    database: DependencyHealth
-    redis: DependencyHealth | None
 
 
 ERROR_STATUSES = (400, 401, 403, 404, 409, 413, 422, 429, 500)
@@ -98,30 +94,6 @@ class PeriodQuery(BaseModel):
         return period
 
 
-class Period(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    start: date
-    end: date
-
-
-class Totals(BaseModel):
-    """Summed metrics and their ratios (null where a ratio is undefined)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    impressions: float
-    clicks: float
-    conversions: float
-    spend: float
-    revenue: float
-    ctr: float | None
-    cpc: float | None
-    cvr: float | None
-    cpa: float | None
-    roas: float | None
-
-
 class IdSelection(BaseModel):
     """The rows an action applies to: one id or many."""
 
@@ -133,103 +105,41 @@ class IdSelection(BaseModel):
 # --- dashboard -------------------------------------------------------------------------------------
 
 
-class KpiPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    metric: str
-    value: float | None
-    previous: float | None = Field(description="the same figure over the previous period")
-    change: float | None = Field(description="relative change against the previous period")
-    lower_is_better: bool
-
-
 class DashboardSummary(BaseModel):
     """KPI tiles for the period, each with its change against the period of equal length before."""
 
-    period: Period
-    previous_period: Period
-    kpis: list[KpiPublic]
-    totals: Totals
+    period: DateRange
+    previous_period: DateRange
+    kpis: list[Kpi]
+    totals: MetricTotals
     active_campaigns: int
     open_alerts: int
     pending_recommendations: int
 
     @classmethod
-    def of(cls, summary: Any) -> Self:
-        return cls.model_validate(
-            {
-                "period": summary.period,
-                "previous_period": summary.previous_period,
-                "kpis": list(summary.kpis.values()),
-                "totals": summary.totals,
-                "active_campaigns": summary.active_campaigns,
-                "open_alerts": summary.open_alerts,
-                "pending_recommendations": summary.pending_recommendations,
-            },
-            from_attributes=True,
-        )
+    def of(cls, summary: Summary) -> Self:
+        """The core's summary, its KPIs as a list in the order the dashboard shows them."""
+        fields = {f.name: getattr(summary, f.name) for f in dataclasses.fields(summary)}
+        return cls.model_validate({**fields, "kpis": list(summary.kpis.values())})
 
 
-class DailyPoint(Totals):
+# Rows of the core's report frames: the totals of one day, platform or placement, and what names it.
+@dataclass(frozen=True, kw_only=True)
+class DailyPoint(MetricTotals):
     date: date
 
 
+@dataclass(frozen=True, kw_only=True)
 class PlatformDailyPoint(DailyPoint):
     platform: Platform
     platform_label: str
 
 
-class PlatformPerformance(Totals):
+@dataclass(frozen=True, kw_only=True)
+class PlatformPerformance(MetricTotals):
     platform: Platform
     platform_label: str
     share_of_spend: float | None
-
-
-class OpenAlert(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    date: date
-    severity: Severity
-    metric: str
-    observed: float | None
-    expected: float | None
-    message: str
-    campaign_id: int
-    campaign_name: str
-    platform: Platform | None
-
-
-class BudgetPace(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    spent: MoneyValue
-    expected_spend: MoneyValue = Field(description="what the flight so far calls for")
-    elapsed_share: float
-    spent_share: float
-    ratio: float | None
-    status: PaceStatus
-    days_left: int
-    needed_daily: MoneyValue | None = Field(description="the daily spend that uses the rest evenly")
-
-
-class CampaignPace(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    campaign_id: int
-    campaign_name: str
-    daily_budget: MoneyValue
-    pacing: BudgetPace
-
-
-class PacingSummary(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    spent: MoneyValue
-    expected_spend: MoneyValue
-    ratio: float | None
-    counts: dict[PaceStatus, int]
-    off_pace: list[CampaignPace]
 
 
 class Dashboard(BaseModel):
@@ -237,19 +147,20 @@ class Dashboard(BaseModel):
     trend: list[DailyPoint]
     trend_by_platform: list[PlatformDailyPoint]
     platforms: list[PlatformPerformance]
-    open_alerts: PageOf[OpenAlert]
-    pacing: PacingSummary
+    open_alerts: PageOf[AlertRow]
+    pacing: PacingOverview
 
 
 # --- campaigns: analytics and optimization -----------------------------------------------------------
 
 
-class PlacementPerformance(Totals):
+@dataclass(frozen=True, kw_only=True)
+class PlacementPerformance(MetricTotals):
     platform_campaign_id: int
     platform: Platform
     platform_label: str
     is_active: bool
-    allocated_budget: float = Field(description="daily budget on this platform")
+    allocated_budget: Annotated[float, Field(description="daily budget on this platform")]
     share_of_spend: float | None
 
 
@@ -259,10 +170,10 @@ class CampaignReport(BaseModel):
     campaign_id: int
     campaign_name: str
     status: CampaignStatus
-    period: Period
-    totals: Totals
-    lifetime: Totals
-    pacing: BudgetPace | None
+    period: DateRange
+    totals: MetricTotals
+    lifetime: MetricTotals
+    pacing: BudgetPacing | None
     placements: list[PlacementPerformance]
     daily: list[PlatformDailyPoint]
 
@@ -298,15 +209,6 @@ class ForecastDay(BaseModel):
     revenue_high: float
 
 
-class ForecastPacing(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    status: Literal["overspend", "underspend", "on_track", "open_ended"]
-    amount: MoneyValue = Field(description="over or under the total budget at the end date")
-    date: Day | None = Field(description="when the budget runs out (overspend), else the end date")
-    message: str
-
-
 class CampaignAnalytics(BaseModel):
     report: CampaignReport
     forecast: list[ForecastDay] = Field(description="the next days, with 80% intervals")
@@ -335,25 +237,8 @@ class RecommendationPublic(BaseModel):
     decided_at: datetime | None
 
 
-class RunSummaryPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    today: date
-    campaigns: int
-    placements: int
-    scored: int
-    alerts_opened: int
-    recommendations_created: int
-    recommendations_kept: int
-    recommendations_superseded: int
-    applied: int
-    apply_failed: int
-    seconds: float
-    notes: list[str]
-
-
 class OptimizationRun(BaseModel):
-    summary: RunSummaryPublic
+    summary: RunSummary
     recommendations: list[RecommendationPublic] = Field(
         description="what is now advised for the campaign (new and kept), most confident first"
     )
@@ -372,15 +257,6 @@ class RecommendationQuery(BaseModel):
     campaign_id: IdValue | None = None
     page: PageNumber = 1
     page_size: PageSize = 50
-
-
-class DecisionPublic(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    status: RecommendationStatus
-    outcome: Literal["applied", "failed", "rejected", "unchanged", "stale"]
-    message: str
 
 
 class AlertQuery(BaseModel):
@@ -419,22 +295,25 @@ class PerformanceQuery(PeriodQuery):
     by: Literal["platform", "campaign"] = "platform"
 
 
-class PerformanceRow(Totals):
+@dataclass(frozen=True, kw_only=True)
+class PerformanceRow(MetricTotals):
     platform: Platform | None = None
     platform_label: str | None = None
     campaign_id: int | None = None
     campaign_name: str | None = None
     share_of_spend: float | None = None
-    profit: float | None = Field(default=None, description="revenue − spend (per campaign)")
-    roi: float | None = Field(default=None, description="ROAS − 1 (per campaign)")
-    cpa_index: float | None = Field(default=None, description="CPA against the blended CPA (per platform)")
-    roas_index: float | None = Field(default=None, description="ROAS against the blended ROAS (per platform)")
+    profit: Annotated[float | None, Field(description="revenue − spend (per campaign)")] = None
+    roi: Annotated[float | None, Field(description="ROAS − 1 (per campaign)")] = None
+    cpa_index: Annotated[float | None, Field(description="CPA against the blended CPA (per platform)")] = None
+    roas_index: Annotated[float | None, Field(description="ROAS against the blended ROAS (per platform)")] = (
+        None
+    )
 
 
 class PerformanceReport(BaseModel):
-    period: Period
+    period: DateRange
     by: Literal["platform", "campaign"]
-    totals: Totals
+    totals: MetricTotals
     rows: list[PerformanceRow]
 
 

@@ -1,4 +1,4 @@
-"""`python -m core.api [--host H] [--port P] [--workers N]`: serve the REST sidecar with uvicorn."""
+"""`python -m api [--host H] [--port P] [--workers N]`: serve the REST sidecar with uvicorn."""
 
 import argparse
 import logging
@@ -11,7 +11,7 @@ from core.config import get_settings, share_connections_evenly_between_workers
 
 def main() -> None:
     settings = get_settings()
-    parser = argparse.ArgumentParser(prog="python -m core.api", description="Serve the AdFlowAI REST API.")
+    parser = argparse.ArgumentParser(prog="python -m api", description="Serve the AdFlowAI REST API.")
     parser.add_argument("--host", default=settings.api_host)
     parser.add_argument("--port", type=int, default=settings.api_port)
     parser.add_argument(
@@ -25,7 +25,7 @@ def main() -> None:
     share_connections_evenly_between_workers()
     print(f"AdFlowAI API on http://{args.host}:{args.port} (OpenAPI at /docs)", flush=True)
     uvicorn.run(
-        "core.api.app:create_server_app",
+        "api.app:create_server_app",
         factory=True,
         host=args.host,
         port=args.port,

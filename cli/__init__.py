@@ -1,0 +1,1 @@
+"""The command-line door (`python -m cli …`), the launcher behind `make run`, and the demo's seed."""
