@@ -13,9 +13,7 @@ TEST_DEPS := $(VENV)/.test-deps
 run: $(RUN_DEPS) db demo
 	$(PY) -m cli serve
 
-test: $(TEST_DEPS) browser
-	$(PY) -m ruff check .
-	$(PY) -m ruff format --check .
+test: lint browser
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 db: $(RUN_DEPS)
@@ -28,6 +26,7 @@ demo: $(RUN_DEPS)
 lint: $(TEST_DEPS)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(TEST_DEPS)
 	$(PY) -m ruff check --fix .
