@@ -54,32 +54,44 @@ def paginate(
 
 
 def owned_one(
-    session: Session, actor: Actor, model: type[RowT], row_id: int, noun: str, options: Iterable[Any] = ()
+    session: Session,
+    actor: Actor,
+    model: type[RowT],
+    row_id: int,
+    noun: str,
+    options: Iterable[Any] = (),
+    *,
+    lock: bool = False,
 ) -> RowT:
-    """The row with this id if it is the actor's company's; NotFound otherwise (never a hint it exists)."""
-    row = session.get(model, row_id, options=list(options))
+    """The row with this id if it is the actor's company's; NotFound otherwise (never a hint it exists).
+
+    With `lock`, the row is locked until the transaction ends (FOR UPDATE on PostgreSQL) and read
+    afresh once the lock is held, so a decision taken on it sees what any concurrent one left.
+    """
+    row = session.get(
+        model, row_id, options=list(options), with_for_update=lock or None, populate_existing=lock
+    )
     if row is None or row.company_id != actor.company_id:
         raise NotFound(f"No {noun} #{row_id}.")
     return row
 
 
 def owned_by_id(
-    session: Session, actor: Actor, model: type[RowT], ids: Iterable[int], noun: str
+    session: Session, actor: Actor, model: type[RowT], ids: Iterable[int], noun: str, *, lock: bool = False
 ) -> list[RowT]:
     """The actor's company's rows with these ids, in the order given (duplicates once).
 
     An empty choice is a ValidationError; an id that is not the company's is NotFound, before
-    anything is changed.
+    anything is changed. With `lock`, as for owned_one: the rows are locked in id order (two
+    callers locking overlapping choices then wait for each other instead of deadlocking).
     """
     wanted = list(dict.fromkeys(int(i) for i in ids))
     if not wanted:
         raise ValidationError({"ids": f"choose at least one {noun}"})
-    found = {
-        row.id: row
-        for row in session.scalars(
-            select(model).where(model.id.in_(wanted), model.company_id == actor.company_id)
-        )
-    }
+    query = select(model).where(model.id.in_(wanted), model.company_id == actor.company_id)
+    if lock:
+        query = query.order_by(model.id).with_for_update().execution_options(populate_existing=True)
+    found = {row.id: row for row in session.scalars(query)}
     missing = [i for i in wanted if i not in found]
     if missing:
         raise NotFound(f"No {noun} #{missing[0]}.")

@@ -76,14 +76,15 @@ def apply_change(
 def undo(session: Session, actor: Actor, log_id: int, *, connectors: Connectors) -> OptimizationLog:
     """Put back what an applied action changed; the undo is itself logged."""
     actor.require_write()
-    log = get(session, actor, log_id)
+    # Locked with its campaign: two undos arriving together put the change back once.
+    log = owned_one(session, actor, OptimizationLog, log_id, "action", lock=True)
     if not log.success:
         raise Conflict("This action failed, so nothing was changed and there is nothing to undo.")
     if log.undo_of_id is not None:
         raise Conflict("An undo cannot itself be undone; make the change again instead.")
     if log.undone_at is not None:
         raise Conflict(f"This action was already undone on {log.undone_at:%Y-%m-%d %H:%M} UTC.")
-    campaign = session.get(Campaign, log.campaign_id)
+    campaign = session.get(Campaign, log.campaign_id, with_for_update=True, populate_existing=True)
     if snapshot(campaign, log.after_state) != normalized(log.after_state):
         raise Conflict("The campaign has changed since this action; undo the later change first.")
     result = apply_change(

@@ -97,7 +97,11 @@ def write_recommendations(
     for start in range(0, len(stale), 10_000):
         session.execute(
             update(Recommendation)
-            .where(Recommendation.id.in_(stale[start : start + 10_000]))
+            # Still pending: one approved or rejected while this pass ran keeps its decision.
+            .where(
+                Recommendation.id.in_(stale[start : start + 10_000]),
+                Recommendation.status == RecommendationStatus.PENDING.value,
+            )
             .values(status=RecommendationStatus.SUPERSEDED.value, decided_at=now, decided_by=actor.name)
             .execution_options(synchronize_session=False)
         )

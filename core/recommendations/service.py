@@ -75,9 +75,11 @@ def approve(
     """Apply each recommendation. One that fails is marked failed; the others still go ahead.
 
     Approving one that is already applied changes nothing; a failed one may be approved again.
+    The recommendations and their campaigns are locked while they are decided, so two approvals
+    arriving together apply a change once: the later one finds it already decided.
     """
     actor.require_write()
-    recommendations = owned_by_id(session, actor, Recommendation, ids, "recommendation")
+    recommendations = owned_by_id(session, actor, Recommendation, ids, "recommendation", lock=True)
     connectors = connectors or Connectors(session)
     return [_approve_one(session, actor, r, connectors) for r in recommendations]
 
@@ -94,7 +96,7 @@ def _approve_one(
         RecommendationStatus.FAILED,
     ):
         return _decision(recommendation, "unchanged", f"it is {status}, so it cannot be applied")
-    campaign = session.get(Campaign, recommendation.campaign_id)
+    campaign = session.get(Campaign, recommendation.campaign_id, with_for_update=True, populate_existing=True)
     after = recommendation.params.get("after") or {}
     before = recommendation.params.get("before")
     if campaign.status != CampaignStatus.ACTIVE or (
@@ -133,7 +135,7 @@ def reject(session: Session, actor: Actor, ids: Iterable[int]) -> list[Decision]
     """Turn down pending recommendations; the optimizer will not propose the same for a while."""
     actor.require_write()
     decisions = []
-    for recommendation in owned_by_id(session, actor, Recommendation, ids, "recommendation"):
+    for recommendation in owned_by_id(session, actor, Recommendation, ids, "recommendation", lock=True):
         if recommendation.status in (RecommendationStatus.PENDING, RecommendationStatus.FAILED):
             _decide(recommendation, actor, RecommendationStatus.REJECTED)
             decisions.append(_decision(recommendation, "rejected", "rejected"))
