@@ -15,9 +15,11 @@ from api.middleware import (
     BodySizeLimitMiddleware,
     RateLimitMiddleware,
     RequestMetrics,
+    SecurityHeadersMiddleware,
 )
 from api.routers import API_ROUTERS, ROOT_ROUTERS
 from api.schemas import ERROR_RESPONSES
+from core.auth.throttle import LoginThrottle
 from core.cache import TimedCache
 from core.config import Settings, get_settings
 from core.database import get_database
@@ -40,6 +42,7 @@ def create_app(
     *,
     settings: Settings | None = None,
     rate_limiter: RateLimiter | None = None,
+    login_throttle: LoginThrottle | None = None,
 ) -> FastAPI:
     """The API over `database` (the configured one by default); tests hand in their own."""
     settings = settings or get_settings()
@@ -56,13 +59,22 @@ def create_app(
         await limiter.aclose()
         await app.state.reads.aclose()
 
-    app = FastAPI(title=f"{PRODUCT_NAME} API", version=VERSION, description=DESCRIPTION, lifespan=lifespan)
+    # /docs is served by the system router, with a content security policy of its own.
+    app = FastAPI(
+        title=f"{PRODUCT_NAME} API",
+        version=VERSION,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.database = database or get_database()
     app.state.reads = app.state.database.async_reads(pool_size=settings.api_read_connections)
     app.state.session_slots = asyncio.Semaphore(app.state.database.engine.pool.size())
     app.state.settings = settings
     app.state.metrics = RequestMetrics()
     app.state.summaries = TimedCache(settings.api_summary_cache_seconds)
+    app.state.login_throttle = login_throttle or LoginThrottle.from_settings(settings)
     install_error_handlers(app)
     for router in ROOT_ROUTERS:
         app.include_router(router)
@@ -83,6 +95,7 @@ def create_app(
         expose_headers=["Retry-After", "X-RateLimit-Limit", "X-RateLimit-Remaining", "X-RateLimit-Reset"],
         max_age=600,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(AccessLogMiddleware, metrics=app.state.metrics)
     return app
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.api_keys import service as api_keys
 from core.auth import service as auth
+from core.auth.throttle import LoginThrottle
 from core.errors import AuthenticationFailed
 from core.platforms.registry import Connectors
 from db import Database
@@ -93,6 +94,12 @@ async def get_connectors(session: SessionDep) -> Connectors:
 
 ConnectorsDep = Annotated[Connectors, Depends(get_connectors)]
 
+
+async def get_login_throttle(request: Request) -> LoginThrottle:
+    return request.app.state.login_throttle
+
+
+LoginThrottleDep = Annotated[LoginThrottle, Depends(get_login_throttle)]
 
 UnitsOfWork = Callable[[], AbstractContextManager[Session]]
 

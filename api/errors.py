@@ -20,6 +20,7 @@ from core.errors import (
     NotFound,
     PermissionDenied,
     PlatformError,
+    TooManyAttempts,
     ValidationError,
 )
 from core.validation import field_messages
@@ -33,6 +34,7 @@ STATUS_OF: dict[type[AdFlowError], int] = {
     NotFound: 404,
     Conflict: 409,
     PlatformError: 502,
+    TooManyAttempts: 429,
 }
 CODE_OF_STATUS = {
     400: "bad_request",
@@ -72,6 +74,8 @@ async def _core_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, AdFlowError)
     status = next((s for kind, s in STATUS_OF.items() if isinstance(exc, kind)), 400)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if isinstance(exc, TooManyAttempts):
+        headers = {"Retry-After": str(exc.retry_after)}
     return error_response(status, exc.code, exc.message, exc.details, headers)
 
 

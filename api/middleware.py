@@ -1,4 +1,5 @@
-"""What every request goes through: an access log line and metrics, a body size limit, a rate limit.
+"""What every request goes through: an access log line and metrics, security headers, a body size
+limit, a rate limit.
 
 Plain ASGI middleware (no per-request task or body buffering), so the floor stays low.
 """
@@ -93,6 +94,37 @@ class AccessLogMiddleware:
                     }
                 )
             )
+
+
+# Every answer is data, never a page to frame, sniff or load anything into; /docs sets its own policy.
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"default-src 'none'; frame-ancestors 'none'"),
+)
+
+
+class SecurityHeadersMiddleware:
+    """The usual security headers on every response, errors included, unless a route set its own."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                present = {name.lower() for name, _ in headers}
+                headers.extend((name, value) for name, value in SECURITY_HEADERS if name not in present)
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 class BodySizeLimitMiddleware:

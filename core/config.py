@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     count_cache_seconds: float = Field(default=10.0, ge=0)
     count_cache_min_rows: int = Field(default=5_000, ge=0)
 
+    # Failed log-ins per account (in the app and the API) before it is locked for the rest of
+    # the lockout period, counted from the first failure.
+    login_max_failures: int = Field(default=5, ge=1, le=100)
+    login_lockout_seconds: int = Field(default=900, ge=1, le=86_400)
+
     # bcrypt work factor: 12 in production; tests lower it so that creating users is quick.
     bcrypt_rounds: int = Field(default=12, ge=4, le=16)
 

@@ -36,6 +36,16 @@ class AuthenticationFailed(AdFlowError):
     code = "authentication_failed"
 
 
+class TooManyAttempts(AdFlowError):
+    """Refused for now after too many tries; `retry_after` seconds until trying is worth it again."""
+
+    code = "too_many_attempts"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, {"retry_after": retry_after})
+        self.retry_after = retry_after
+
+
 class PermissionDenied(AdFlowError):
     code = "permission_denied"
 

@@ -27,8 +27,19 @@ class Health:
 
     @computed_field  # type: ignore[prop-decorator]
     @property
-    def status(self) -> Literal["ok", "unavailable"]:
-        return "ok" if self.ok else "unavailable"
+    def status(self) -> Literal["ok", "degraded", "unavailable"]:
+        """unavailable without the database; degraded while a configured Redis is down (counters,
+        caches and locks then live in each process); ok otherwise."""
+        if not self.database.ok:
+            return "unavailable"
+        return "degraded" if self.down else "ok"
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def down(self) -> list[str]:
+        """The dependencies that do not answer."""
+        checked = {"database": self.database, "redis": self.redis}
+        return [name for name, dependency in checked.items() if dependency is not None and not dependency.ok]
 
     @property
     def ok(self) -> bool:

@@ -10,9 +10,10 @@ import streamlit as st
 import streamlit_authenticator as stauth
 from streamlit_authenticator.utilities import LoginError
 
+from core.auth.throttle import LoginThrottle
 from core.config import get_settings
 from core.database import session_scope
-from core.errors import NotFound
+from core.errors import AuthenticationFailed, NotFound, TooManyAttempts
 from core.users import service as users
 from core.users.service import WRONG_CREDENTIALS, Profile
 
@@ -97,10 +98,23 @@ def _login_form(authenticator: stauth.Authenticate) -> bool:
             submitted = st.form_submit_button("Log in", type="primary", width="stretch")
         if not submitted:
             return False
-        if authenticator.authentication_controller.login(username, password, callback=_record_login):
-            return True
-        st.error(WRONG_CREDENTIALS)
-        return False
+
+        def check_password() -> None:
+            if not authenticator.authentication_controller.login(username, password, callback=_record_login):
+                raise AuthenticationFailed(WRONG_CREDENTIALS)
+
+        try:
+            _login_throttle().attempt(username, check_password)
+        except (AuthenticationFailed, TooManyAttempts) as refusal:
+            st.error(refusal.message)
+            return False
+        return True
+
+
+@st.cache_resource
+def _login_throttle() -> LoginThrottle:
+    """Failed log-ins counted for the whole app process (in Redis when configured: with the API)."""
+    return LoginThrottle.from_settings(get_settings())
 
 
 def _sidebar_identity(profile: Profile) -> None:

@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, status
 
-from api.deps import SessionDep
+from api.deps import LoginThrottleDep, SessionDep
 from core.auth import service as auth
 from core.auth.schemas import Login, RefreshRequest, Registration, Tokens
 
@@ -16,9 +16,10 @@ def register(data: Registration, session: SessionDep) -> Tokens:
 
 
 @router.post("/login")
-def login(data: Login, session: SessionDep) -> Tokens:
-    """Trade a username (or e-mail) and password for an access token and a refresh token."""
-    return auth.login(session, data)
+def login(data: Login, session: SessionDep, throttle: LoginThrottleDep) -> Tokens:
+    """Trade a username (or e-mail) and password for an access token and a refresh token. After
+    repeated wrong passwords the account is refused for a while: 429 with Retry-After."""
+    return auth.login(session, data, throttle=throttle)
 
 
 @router.post("/refresh")

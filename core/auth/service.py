@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from core.actor import Actor
 from core.auth import tokens
 from core.auth.schemas import Login, Registration, Tokens
+from core.auth.throttle import LoginThrottle
 from core.auth.tokens import Claims, TokenType
 from core.cache import TimedCache, clear_on_change
 from core.config import get_settings
@@ -30,10 +31,12 @@ _actors: TimedCache[Actor | None] = TimedCache(get_settings().auth_cache_seconds
 clear_on_change(_actors, User)
 
 
-def login(session: Session, data: Login | Mapping[str, Any]) -> Tokens:
-    """Tokens for the user whose username (or e-mail) and password match."""
+def login(session: Session, data: Login | Mapping[str, Any], *, throttle: LoginThrottle) -> Tokens:
+    """Tokens for the user whose username (or e-mail) and password match; TooManyAttempts once the
+    account has had too many failures lately (core.auth.throttle)."""
     data = parse(Login, data)
-    return issue(session, users.authenticate(session, data.username, data.password))
+    user = throttle.attempt(data.username, lambda: users.authenticate(session, data.username, data.password))
+    return issue(session, user)
 
 
 def register(session: Session, data: Registration | Mapping[str, Any]) -> Tokens:

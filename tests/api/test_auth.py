@@ -192,3 +192,21 @@ def test_missing_credentials_or_a_deactivated_account_get_401(api: Api) -> None:
     api.session.scalar(select(User).where(User.username == "acme-marketer")).is_active = False
     api.session.commit()
     assert_refused(api.client.get("/api/v1/campaigns", headers=headers), 401, "authentication_failed")
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while_with_429(api: Api) -> None:
+    limit = get_settings().login_max_failures
+    for _ in range(limit):
+        wrong = api.client.post("/api/v1/auth/login", json={"username": "acme-admin", "password": "guess"})
+        assert_refused(wrong, 401, "authentication_failed")
+
+    locked = api.client.post("/api/v1/auth/login", json={"username": "ACME-admin", "password": PASSWORD})
+    assert_refused(locked, 429, "too_many_attempts")
+    retry_after = int(locked.headers["Retry-After"])
+    assert 0 < retry_after <= get_settings().login_lockout_seconds
+    assert locked.json()["error"]["details"] == {"retry_after": retry_after}
+    assert "Too many failed log-ins for this account" in locked.json()["error"]["message"]
+    # Only that account: the others sign in as usual.
+    assert api.client.post(
+        "/api/v1/auth/login", json={"username": "acme-viewer", "password": PASSWORD}
+    ).is_success

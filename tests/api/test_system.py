@@ -1,7 +1,10 @@
 """What surrounds the routes: health, version, metrics, the access log, CORS, size limits, error shapes."""
 
+import base64
+import hashlib
 import json
 import logging
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -20,14 +23,17 @@ def test_health_reports_the_database_and_redis(api: Api, database: Database) -> 
     assert response.json()["database"]["ok"] is True
     assert response.json()["redis"] is None  # not configured: counters live in the process
 
-    for redis_url, reachable in ((REDIS_URL, True), ("redis://127.0.0.1:1/0", False)):
+    assert response.json()["down"] == []
+
+    for redis_url, status, down in ((REDIS_URL, "ok", []), ("redis://127.0.0.1:1/0", "degraded", ["redis"])):
         app = create_app(
             database, settings=settings_with(redis_url=redis_url), rate_limiter=generous_limiter()
         )
         with TestClient(app) as client:
             report = client.get("/health")
         assert report.status_code == 200  # Redis is optional: the API works without it
-        assert report.json()["redis"]["ok"] is reachable
+        assert (report.json()["status"], report.json()["down"]) == (status, down)
+        assert report.json()["redis"]["ok"] is (status == "ok")
 
 
 def test_health_is_503_when_the_database_is_down() -> None:
@@ -37,6 +43,7 @@ def test_health_is_503_when_the_database_is_down() -> None:
     assert response.status_code == 503
     assert response.json()["status"] == "unavailable"
     assert response.json()["database"]["ok"] is False
+    assert response.json()["down"] == ["database"]
     unreachable.dispose()
 
 
@@ -164,3 +171,38 @@ def test_an_unexpected_failure_is_a_logged_500_in_the_same_shape(
     assert response.json()["error"]["code"] == "internal_error"
     assert "secret internals" not in response.text
     assert any("secret internals" in (r.exc_text or "") for r in caplog.records if r.levelno == logging.ERROR)
+
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+
+
+def test_every_answer_carries_the_security_headers_errors_included(api: Api) -> None:
+    answers = [
+        api.client.get("/api/v1/version"),
+        api.client.get("/health"),
+        api.client.get("/api/v1/campaigns"),  # 401
+        api.client.get("/api/v1/no-such-route"),
+        api.client.post("/api/v1/auth/login", json={"username": 1}),  # 422
+    ]
+    assert [a.status_code for a in answers] == [200, 200, 401, 404, 422]
+    for answer in answers:
+        assert {name: answer.headers.get(name) for name in SECURITY_HEADERS} == SECURITY_HEADERS
+
+
+def test_the_docs_page_may_run_its_own_script_and_nothing_else(api: Api) -> None:
+    page = api.client.get("/docs")
+    assert page.status_code == 200 and "SwaggerUIBundle" in page.text
+    policy = dict(part.strip().split(" ", 1) for part in page.headers["Content-Security-Policy"].split(";"))
+    [inline] = re.findall(r"<script>(.*?)</script>", page.text, flags=re.DOTALL)
+    digest = base64.b64encode(hashlib.sha256(inline.encode()).digest()).decode()
+    assert policy["script-src"] == f"https://cdn.jsdelivr.net 'sha256-{digest}'"
+    assert policy["default-src"] == "'none'" and policy["frame-ancestors"] == "'none'"
+    assert "unsafe" not in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
+    assert api.client.get("/redoc").status_code == 404
+    assert api.client.get("/openapi.json").json()["info"]["title"] == "AdFlowAI API"

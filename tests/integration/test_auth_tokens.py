@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.api_keys import service as api_keys
 from core.auth import service as auth
+from core.auth.throttle import LoginThrottle
 from core.auth.tokens import TokenType, decode, encode, lifetime
 from core.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationError
 from db.models import ApiKey, RefreshToken, User
@@ -17,7 +18,9 @@ from tests.conftest import Tenant
 
 
 def test_login_gives_tokens_that_name_the_user(session: Session, tenant: Tenant) -> None:
-    tokens = auth.login(session, {"username": "admin@acme.test", "password": "correct horse"})
+    tokens = auth.login(
+        session, {"username": "admin@acme.test", "password": "correct horse"}, throttle=LoginThrottle(5, 900)
+    )
     assert decode(tokens.access_token, TokenType.ACCESS).user_id == tenant.admin.user_id
     assert decode(tokens.refresh_token, TokenType.REFRESH).user_id == tenant.admin.user_id
     assert auth.actor_for_access_token(session, tokens.access_token) == tenant.admin
@@ -26,7 +29,9 @@ def test_login_gives_tokens_that_name_the_user(session: Session, tenant: Tenant)
 
 
 def test_a_refresh_token_works_once_and_logout_revokes(session: Session, tenant: Tenant) -> None:
-    first = auth.login(session, {"username": "acme-marketer", "password": "correct horse"})
+    first = auth.login(
+        session, {"username": "acme-marketer", "password": "correct horse"}, throttle=LoginThrottle(5, 900)
+    )
     second = auth.refresh(session, first.refresh_token)
     with pytest.raises(AuthenticationFailed, match="revoked"):
         auth.refresh(session, first.refresh_token)
@@ -50,7 +55,9 @@ def test_expired_refresh_tokens_are_refused_and_forgotten_at_the_next_login(
 
 
 def test_a_deactivated_user_can_neither_use_nor_refresh_tokens(session: Session, tenant: Tenant) -> None:
-    tokens = auth.login(session, {"username": "acme-marketer", "password": "correct horse"})
+    tokens = auth.login(
+        session, {"username": "acme-marketer", "password": "correct horse"}, throttle=LoginThrottle(5, 900)
+    )
     session.get(User, tenant.marketer.user_id).is_active = False
     for attempt in (
         lambda: auth.actor_for_access_token(session, tokens.access_token),

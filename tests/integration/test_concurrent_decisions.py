@@ -104,7 +104,10 @@ def world(postgres_server: PostgresServer) -> Iterator[World]:
 
 
 def race(
-    database: Database, gate: GatedPlatforms, first: Callable[[Session], Any], second: Callable[[Session], Any]
+    database: Database,
+    gate: GatedPlatforms,
+    first: Callable[[Session], Any],
+    second: Callable[[Session], Any],
 ) -> tuple[Any, Any]:
     """Run `first` until it is inside its platform call, then `second` until it waits for a lock;
     then let both finish. Returns what each returned (or raised)."""

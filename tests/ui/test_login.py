@@ -2,7 +2,8 @@
 
 from sqlalchemy import update
 
-from cli.demo import DEMO_LOGIN
+from cli.demo import DEMO_LOGIN, VIEWER_LOGIN
+from core.config import get_settings
 from core.database import session_scope
 from db.models import User
 from tests.ui.conftest import log_in, open_page
@@ -29,6 +30,18 @@ def test_a_wrong_password_gets_one_clear_message_and_nothing_else(demo_database)
 def test_an_unknown_user_gets_the_same_message(demo_database) -> None:
     app = log_in("nobody", "adflow-demo")
     assert [e.value for e in app.error] == ["Wrong username or password."]
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(demo_database) -> None:
+    for _ in range(get_settings().login_max_failures):
+        assert [e.value for e in log_in(DEMO_LOGIN[0], "guess").error] == ["Wrong username or password."]
+
+    app = log_in(*DEMO_LOGIN)  # even the right password, for now
+
+    [message] = [e.value for e in app.error]
+    assert message.startswith("Too many failed log-ins for this account. Try again in 15 minutes")
+    assert not app.exception and "Dashboard" not in [t.value for t in app.title]
+    assert [e.value for e in log_in(*VIEWER_LOGIN).title] == ["Dashboard"]  # another account is fine
 
 
 def test_an_inactive_user_cannot_log_in(demo_database) -> None:
